@@ -1,0 +1,20 @@
+//! The model behind `maptask`, free of I/O.
+//!
+//! * [`task`]: the [`Task`] trait that `#[task]` implements, and its [`Interface`].
+//! * [`meta`]: task [`Metadata`] (retries, timeout, cache version, resources, env).
+//! * [`types`]: [`TypeDesc`], the description of a value's type, derived through [`Describe`].
+//! * [`spec`]: map specifications: concurrency and success criteria, with exact decimal ratios.
+//! * [`error`]: the errors of a task attempt, of a map and of a workflow.
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod meta;
+pub mod spec;
+pub mod task;
+pub mod types;
+
+pub use error::{ElementFailure, FailureKind, MapError, SpecError, TaskError};
+pub use meta::{Metadata, Resources};
+pub use spec::{Criterion, MapSpec, Ratio};
+pub use task::{Execution, Interface, Param, Task, TaskResult};
+pub use types::{Describe, TypeDesc};

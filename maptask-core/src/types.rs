@@ -1,0 +1,244 @@
+//! Type descriptions of task inputs and outputs.
+//!
+//! Values stay plain Rust values in process; a [`TypeDesc`] exists so that interfaces can be
+//! inspected, compared and, in later backends, serialized (Flyte IDL, JSON CLI input).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::time::Duration;
+
+/// The description of a value's type, as an orchestrator sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TypeDesc {
+    /// `()`: no value.
+    Unit,
+    /// `bool`.
+    Bool,
+    /// A fixed-width integer.
+    Integer {
+        /// Width in bits.
+        bits: u8,
+        /// Whether the integer is signed.
+        signed: bool,
+    },
+    /// A floating-point number.
+    Float {
+        /// Width in bits.
+        bits: u8,
+    },
+    /// A UTF-8 string.
+    String,
+    /// A span of time, [`std::time::Duration`].
+    Duration,
+    /// A list, `Vec<T>`.
+    List {
+        /// The element type.
+        of: Box<TypeDesc>,
+    },
+    /// An optional value, `Option<T>`.
+    Optional {
+        /// The type of the value when present.
+        of: Box<TypeDesc>,
+    },
+    /// A map from strings, `HashMap<String, T>` or `BTreeMap<String, T>`.
+    Map {
+        /// The value type.
+        of: Box<TypeDesc>,
+    },
+    /// A tuple of values.
+    Tuple {
+        /// The element types, in order.
+        of: Vec<TypeDesc>,
+    },
+    /// A user type carried through serde.
+    Struct {
+        /// The Rust type name.
+        name: String,
+    },
+}
+
+impl TypeDesc {
+    /// The description of a list of `self`.
+    pub fn list_of(self) -> TypeDesc {
+        TypeDesc::List { of: Box::new(self) }
+    }
+
+    /// The description of an optional `self`.
+    pub fn optional_of(self) -> TypeDesc {
+        TypeDesc::Optional { of: Box::new(self) }
+    }
+}
+
+impl fmt::Display for TypeDesc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TypeDesc::Unit => f.write_str("unit"),
+            TypeDesc::Bool => f.write_str("bool"),
+            TypeDesc::Integer { bits, signed } => {
+                write!(f, "{}{}", if *signed { "i" } else { "u" }, bits)
+            }
+            TypeDesc::Float { bits } => write!(f, "f{bits}"),
+            TypeDesc::String => f.write_str("string"),
+            TypeDesc::Duration => f.write_str("duration"),
+            TypeDesc::List { of } => write!(f, "list<{of}>"),
+            TypeDesc::Optional { of } => write!(f, "optional<{of}>"),
+            TypeDesc::Map { of } => write!(f, "map<string, {of}>"),
+            TypeDesc::Tuple { of } => {
+                f.write_str("(")?;
+                for (i, t) in of.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                f.write_str(")")
+            }
+            TypeDesc::Struct { name } => write!(f, "struct {name}"),
+        }
+    }
+}
+
+/// A Rust type that has a [`TypeDesc`].
+///
+/// Implemented for the std types a task can take or return. For your own serde types, use
+/// [`describe_serde!`](crate::describe_serde).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no maptask type description",
+    label = "task inputs and outputs need a type description",
+    note = "for a serde type, write `maptask::describe_serde!({Self});` next to its definition"
+)]
+pub trait Describe {
+    /// The description of `Self`.
+    fn type_desc() -> TypeDesc;
+}
+
+macro_rules! describe_int {
+    ($($t:ty => $bits:expr, $signed:expr;)*) => {$(
+        impl Describe for $t {
+            fn type_desc() -> TypeDesc {
+                TypeDesc::Integer { bits: $bits, signed: $signed }
+            }
+        }
+    )*};
+}
+
+describe_int! {
+    i8 => 8, true; i16 => 16, true; i32 => 32, true; i64 => 64, true; i128 => 128, true;
+    u8 => 8, false; u16 => 16, false; u32 => 32, false; u64 => 64, false; u128 => 128, false;
+    isize => 64, true; usize => 64, false;
+}
+
+impl Describe for f32 {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Float { bits: 32 }
+    }
+}
+
+impl Describe for f64 {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Float { bits: 64 }
+    }
+}
+
+impl Describe for bool {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Bool
+    }
+}
+
+impl Describe for () {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Unit
+    }
+}
+
+impl Describe for String {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::String
+    }
+}
+
+impl Describe for Duration {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Duration
+    }
+}
+
+impl<T: Describe> Describe for Vec<T> {
+    fn type_desc() -> TypeDesc {
+        T::type_desc().list_of()
+    }
+}
+
+impl<T: Describe> Describe for Option<T> {
+    fn type_desc() -> TypeDesc {
+        T::type_desc().optional_of()
+    }
+}
+
+impl<T: Describe, S> Describe for HashMap<String, T, S> {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Map {
+            of: Box::new(T::type_desc()),
+        }
+    }
+}
+
+impl<T: Describe> Describe for BTreeMap<String, T> {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Map {
+            of: Box::new(T::type_desc()),
+        }
+    }
+}
+
+macro_rules! describe_tuple {
+    ($($name:ident)+) => {
+        impl<$($name: Describe),+> Describe for ($($name,)+) {
+            fn type_desc() -> TypeDesc {
+                TypeDesc::Tuple { of: vec![$($name::type_desc()),+] }
+            }
+        }
+    };
+}
+
+describe_tuple!(A);
+describe_tuple!(A B);
+describe_tuple!(A B C);
+describe_tuple!(A B C D);
+describe_tuple!(A B C D E);
+describe_tuple!(A B C D E F);
+
+/// The description of a serde type `T`, named `name`.
+///
+/// The bounds make sure the type can later cross a process boundary.
+pub fn serde_struct<T>(name: &str) -> TypeDesc
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    TypeDesc::Struct {
+        name: name.to_owned(),
+    }
+}
+
+/// Implements [`Describe`] for a type that implements `Serialize` and `DeserializeOwned`.
+///
+/// ```
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Point { x: i64, y: i64 }
+/// maptask_core::describe_serde!(Point);
+///
+/// use maptask_core::Describe;
+/// assert_eq!(Point::type_desc().to_string(), "struct Point");
+/// ```
+#[macro_export]
+macro_rules! describe_serde {
+    ($($t:ty),+ $(,)?) => {$(
+        impl $crate::types::Describe for $t {
+            fn type_desc() -> $crate::types::TypeDesc {
+                $crate::types::serde_struct::<$t>(::core::stringify!($t))
+            }
+        }
+    )+};
+}

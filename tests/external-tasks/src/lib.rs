@@ -1,0 +1,1 @@
+//! Tasks defined outside the maptask crate.
