@@ -242,6 +242,14 @@ pub enum MapError {
         /// Indices grouped by message, e.g. `[0-1][3]: boom`.
         summary: String,
     },
+    /// The runtime broke one of its own invariants; please report it.
+    #[error("map `{map}`: internal error: {message}")]
+    Internal {
+        /// The map's name.
+        map: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The map was cancelled before it finished.
     #[error("map `{map}` was cancelled")]
     Cancelled {

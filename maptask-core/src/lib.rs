@@ -7,6 +7,7 @@
 //! * [`error`]: the errors of a task attempt, of a map and of a workflow.
 #![warn(missing_docs)]
 
+mod duration;
 pub mod error;
 pub mod meta;
 pub mod spec;
