@@ -8,12 +8,6 @@ use std::time::Duration;
 ///
 /// `#[task]` and `map_task!` run the same grammar at compile time, so a malformed timeout never
 /// reaches the runtime.
-///
-/// ```
-/// use std::time::Duration;
-/// assert_eq!(maptask_core::meta::parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-/// assert!(maptask_core::meta::parse_duration("30 parsecs").is_err());
-/// ```
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let s = text.trim();
     if s.is_empty() {

@@ -1,1 +1,34 @@
-//! placeholder
+//! The procedural macros of `maptask`. Use them through the `maptask` crate, which documents
+//! them; generated code reaches the runtime only through `::maptask::__private`.
+//!
+//! Each macro is three stages, one module each: `parse` builds a model that remembers the user's
+//! tokens, `validate` checks it and reports every problem at those tokens, `expand` writes code.
+//!
+//! * [`task`](macro@task): `task/`.
+//! * [`map_task!`](macro@map_task): `map/`. It expands to a call of the task's hidden signature
+//!   macro, which calls back into `__expand_map!` with the parameter names.
+
+use proc_macro::TokenStream;
+
+mod common;
+mod map;
+mod task;
+
+/// Turns a function into a task. See the `maptask` crate for the documentation.
+#[proc_macro_attribute]
+pub fn task(args: TokenStream, item: TokenStream) -> TokenStream {
+    task::entry(args.into(), item.into()).into()
+}
+
+/// Maps a task over lists. See the `maptask` crate for the documentation.
+#[proc_macro]
+pub fn map_task(input: TokenStream) -> TokenStream {
+    map::entry(input.into()).into()
+}
+
+/// The second half of `map_task!`, called by a task's signature macro with the parameter names.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __expand_map(input: TokenStream) -> TokenStream {
+    map::expand_with_signature(input.into()).into()
+}

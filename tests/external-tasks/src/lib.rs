@@ -1,1 +1,22 @@
-//! Tasks defined outside the maptask crate.
+//! Tasks defined outside the crate that describes and maps them, to test both across crates.
+
+use maptask::task;
+
+/// Doubles a number.
+#[task(retries = 3)]
+pub fn double(x: i64) -> i64 {
+    x * 2
+}
+
+/// Tasks in a nested module, re-exported at the root.
+pub mod text {
+    use maptask::task;
+
+    /// Repeats a word.
+    #[task(name = "text.repeat")]
+    pub async fn repeat(word: String, times: usize) -> String {
+        word.repeat(times)
+    }
+}
+
+pub use text::repeat;

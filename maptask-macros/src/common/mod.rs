@@ -1,0 +1,4 @@
+//! Pieces shared by the macros.
+
+pub mod diagnostics;
+pub mod duration;

@@ -1,0 +1,102 @@
+//! Writes a validated map as a `MapTask` value of a nameable type:
+//! `MapTask<task, (mapped types…), (bound types…), Strict | Tolerant>`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::validate::{CriterionPlan, Feed, Plan};
+
+pub fn expand(path: &syn::Path, plan: &Plan) -> TokenStream {
+    let private = quote!(::maptask::__private);
+    let mut mapped_types = Vec::new();
+    let mut mapped_names = Vec::new();
+    let mut bound_types = Vec::new();
+    let mut bound_names = Vec::new();
+    let mut bound_lets = Vec::new();
+    let mut bound_locals = Vec::new();
+    let mut assemble = Vec::new();
+
+    for (i, param) in plan.params.iter().enumerate() {
+        let ty = quote!(<#path as #private::TaskParam<#i>>::Type);
+        let name = param.name.to_string();
+        match &param.feed {
+            Feed::Mapped => {
+                let j = syn::Index::from(mapped_types.len());
+                assemble.push(quote!(__maptask_m.#j));
+                mapped_types.push(ty);
+                mapped_names.push(name);
+            }
+            Feed::Bound(expr) => {
+                let k = syn::Index::from(bound_types.len());
+                let local = format_ident!("__maptask_bound_{}", param.name);
+                let span = expr.span();
+                bound_lets.push(quote_spanned! {span=>
+                    let #local: #ty = #expr;
+                    #private::assert_bound_clone(&#local);
+                });
+                assemble.push(quote!(::core::clone::Clone::clone(&__maptask_b.#k)));
+                bound_locals.push(local);
+                bound_types.push(ty);
+                bound_names.push(name);
+            }
+        }
+    }
+
+    let tolerance = if plan.tolerant {
+        quote!(#private::Tolerant)
+    } else {
+        quote!(#private::Strict)
+    };
+    let name = match &plan.name {
+        Some(lit) => quote!(::core::option::Option::Some(#lit)),
+        None => quote!(::core::option::Option::None),
+    };
+    let concurrency = match &plan.concurrency {
+        Some(expr) => quote_spanned!(expr.span()=> ::core::option::Option::Some(#expr)),
+        None => quote!(::core::option::Option::None),
+    };
+    let retries = match &plan.retries {
+        Some(expr) => quote_spanned!(expr.span()=> ::core::option::Option::Some(#expr)),
+        None => quote!(::core::option::Option::None),
+    };
+    let timeout = match plan.timeout {
+        Some(d) => {
+            let (secs, nanos) = (d.as_secs(), d.subsec_nanos());
+            quote!(::core::option::Option::Some(::core::time::Duration::new(#secs, #nanos)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let criterion = match &plan.criterion {
+        CriterionPlan::All => quote!(#private::CriterionInput::All),
+        CriterionPlan::RatioLiteral(lit) => quote!(#private::CriterionInput::RatioLiteral(#lit)),
+        CriterionPlan::RatioExpr(expr) => {
+            quote_spanned!(expr.span()=> #private::CriterionInput::Ratio(#expr))
+        }
+        CriterionPlan::MinSuccesses(expr) => {
+            quote_spanned!(expr.span()=> #private::CriterionInput::MinSuccesses(#expr))
+        }
+    };
+
+    quote! {
+        {
+            #(#bound_lets)*
+            #private::MapTask::<#path, (#(#mapped_types,)*), (#(#bound_types,)*), #tolerance>::__new(
+                #private::MapParts {
+                    name: #name,
+                    mapped_names: &[#(#mapped_names),*],
+                    bound_names: &[#(#bound_names),*],
+                    concurrency: #concurrency,
+                    criterion: #criterion,
+                    retries: #retries,
+                    timeout: #timeout,
+                },
+                (#(#bound_locals,)*),
+                |__maptask_b: &(#(#bound_types,)*), __maptask_m: (#(#mapped_types,)*)| {
+                    let _ = &__maptask_b;
+                    (#(#assemble,)*)
+                },
+            )
+        }
+    }
+}

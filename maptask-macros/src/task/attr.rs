@@ -1,0 +1,211 @@
+//! Parses and validates the `#[task(...)]` options.
+
+use std::time::Duration;
+
+use proc_macro2::TokenStream;
+use syn::meta::ParseNestedMeta;
+use syn::{LitBool, LitInt, LitStr};
+
+use crate::common::diagnostics::Errors;
+use crate::common::duration::parse_duration;
+
+const OPTIONS: &str =
+    "`retries`, `timeout`, `cache`, `interruptible`, `name`, `requests(…)`, `limits(…)`, `env(…)`, `crate`";
+const RESOURCES: &str = "`cpu`, `mem`, `gpu`";
+
+/// Requested or limited resources, as written.
+#[derive(Default)]
+pub struct ResourceSpec {
+    pub cpu: Option<LitStr>,
+    pub mem: Option<LitStr>,
+    pub gpu: Option<LitStr>,
+}
+
+/// The options of one `#[task(...)]`.
+#[derive(Default)]
+pub struct TaskAttr {
+    pub retries: Option<u32>,
+    pub timeout: Option<Duration>,
+    pub cache: Option<LitStr>,
+    pub interruptible: Option<bool>,
+    pub name: Option<LitStr>,
+    pub requests: ResourceSpec,
+    pub limits: ResourceSpec,
+    pub env: Vec<(String, LitStr)>,
+    pub krate: Option<syn::Path>,
+}
+
+pub fn parse(args: TokenStream) -> syn::Result<TaskAttr> {
+    let mut attr = TaskAttr::default();
+    let mut errors = Errors::default();
+    let mut seen: Vec<String> = Vec::new();
+    let parser = syn::meta::parser(|meta| {
+        let key = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| {
+                let path = &meta.path;
+                quote::quote!(#path).to_string().replace(' ', "")
+            });
+        let key = if meta.path.is_ident("crate") || key == "crate" {
+            "crate".to_owned()
+        } else {
+            key
+        };
+        if seen.contains(&key) {
+            errors.push_spanned(&meta.path, format!("duplicate task option `{key}`; give it once"));
+            return skip_value(&meta);
+        }
+        seen.push(key.clone());
+        match key.as_str() {
+            "retries" => {
+                let lit: LitInt = meta.value()?.parse()?;
+                match lit.base10_parse::<u32>() {
+                    Ok(n) => attr.retries = Some(n),
+                    Err(_) => errors.push_spanned(
+                        &lit,
+                        "`retries` takes a whole number of extra attempts from 0 to 4294967295, e.g. `retries = 2`",
+                    ),
+                }
+            }
+            "timeout" => {
+                let lit: LitStr = meta.value()?.parse()?;
+                match parse_duration(&lit.value()) {
+                    Ok(d) => attr.timeout = Some(d),
+                    Err(message) => errors.push_spanned(&lit, message),
+                }
+            }
+            "cache" => {
+                let lit: LitStr = meta.value()?.parse()?;
+                if lit.value().trim().is_empty() {
+                    errors.push_spanned(&lit, "`cache` takes a non-empty version, e.g. `cache = \"1.0\"`");
+                }
+                attr.cache = Some(lit);
+            }
+            "interruptible" => {
+                let lit: LitBool = meta.value()?.parse()?;
+                attr.interruptible = Some(lit.value);
+            }
+            "name" => {
+                let lit: LitStr = meta.value()?.parse()?;
+                if lit.value().trim().is_empty() {
+                    errors.push_spanned(&lit, "`name` cannot be empty; write e.g. `name = \"etl.clean\"`");
+                }
+                attr.name = Some(lit);
+            }
+            "requests" => attr.requests = parse_resources(&meta, "requests", &mut errors)?,
+            "limits" => attr.limits = parse_resources(&meta, "limits", &mut errors)?,
+            "env" => {
+                meta.parse_nested_meta(|var| {
+                    let name = match var.path.get_ident() {
+                        Some(ident) => ident.to_string(),
+                        None => {
+                            errors.push_spanned(&var.path, "an environment variable name is one identifier, e.g. `env(RUST_LOG = \"info\")`");
+                            return skip_value(&var);
+                        }
+                    };
+                    let value: LitStr = var.value()?.parse()?;
+                    if attr.env.iter().any(|(n, _)| *n == name) {
+                        errors.push_spanned(&var.path, format!("duplicate environment variable `{name}`"));
+                    } else {
+                        attr.env.push((name, value));
+                    }
+                    Ok(())
+                })?;
+            }
+            "crate" => {
+                let value = meta.value()?;
+                attr.krate = Some(if value.peek(LitStr) {
+                    let lit: LitStr = value.parse()?;
+                    lit.parse()?
+                } else {
+                    value.parse()?
+                });
+            }
+            _ => {
+                errors.push_spanned(
+                    &meta.path,
+                    format!("unknown task option `{key}`; the options are {OPTIONS}"),
+                );
+                return skip_value(&meta);
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = syn::parse::Parser::parse2(parser, args) {
+        errors.push(e);
+    }
+    errors.finish()?;
+    Ok(attr)
+}
+
+fn parse_resources(
+    meta: &ParseNestedMeta<'_>,
+    option: &str,
+    errors: &mut Errors,
+) -> syn::Result<ResourceSpec> {
+    let mut spec = ResourceSpec::default();
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format!(
+            "`{option}` takes a list, e.g. `{option}(cpu = \"500m\", mem = \"1Gi\")`"
+        )));
+    }
+    meta.parse_nested_meta(|res| {
+        let key = res.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        let slot = match key.as_str() {
+            "cpu" => &mut spec.cpu,
+            "mem" => &mut spec.mem,
+            "gpu" => &mut spec.gpu,
+            _ => {
+                errors.push_spanned(
+                    &res.path,
+                    format!("unknown resource in `{option}(…)`; the resources are {RESOURCES}"),
+                );
+                return skip_value(&res);
+            }
+        };
+        let lit: LitStr = res.value()?.parse()?;
+        if !is_quantity(&lit.value()) {
+            errors.push_spanned(
+                &lit,
+                format!(
+                    "`{}` is not a resource quantity; write e.g. \"500m\", \"2\", \"1Gi\" or \"512Mi\"",
+                    lit.value()
+                ),
+            );
+        }
+        if slot.is_some() {
+            errors.push_spanned(&res.path, format!("duplicate resource `{key}` in `{option}(…)`"));
+        }
+        *slot = Some(lit);
+        Ok(())
+    })?;
+    Ok(spec)
+}
+
+/// A Kubernetes quantity: a decimal number and an optional suffix.
+fn is_quantity(text: &str) -> bool {
+    const SUFFIXES: [&str; 14] = [
+        "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
+    ];
+    let digits = text
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'.')
+        .count();
+    let (number, suffix) = text.split_at(digits);
+    !number.is_empty()
+        && number.bytes().filter(|b| *b == b'.').count() <= 1
+        && number != "."
+        && SUFFIXES.contains(&suffix)
+}
+
+/// Skips `= value` or `(…)` after a key already reported, so parsing can go on.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _ = meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.parse_nested_meta(|inner| skip_value(&inner))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! Checks that a function can be a task and records its signature.
+
+use syn::{FnArg, Ident, Pat, ReturnType, Type};
+
+use crate::common::diagnostics::Errors;
+
+/// One parameter: its name and its type as written.
+pub struct Param {
+    pub name: Ident,
+    pub ty: Type,
+}
+
+/// What the function returns.
+pub enum Output {
+    /// No return type: `()`.
+    Unit,
+    /// A plain value.
+    Value(Type),
+    /// A `Result`: `Err` is a failed attempt.
+    Result(Type),
+}
+
+pub struct Signature {
+    pub params: Vec<Param>,
+    pub output: Output,
+    pub is_async: bool,
+}
+
+pub fn parse(func: &syn::ItemFn) -> syn::Result<Signature> {
+    let sig = &func.sig;
+    let mut errors = Errors::default();
+    if let Some(token) = &sig.constness {
+        errors.push_spanned(token, "a task cannot be a `const fn`; remove `const`");
+    }
+    if let syn::Safety::Unsafe(token) = &sig.safety {
+        errors.push_spanned(
+            token,
+            "a task cannot be an `unsafe fn`: the runtime calls it with no way to uphold its contract; remove `unsafe` and keep the unsafe block inside the body",
+        );
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push_spanned(abi, "a task cannot be an `extern` function; remove the ABI");
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push_spanned(variadic, "a task cannot be variadic; take a `Vec<T>` instead");
+    }
+    if !sig.generics.params.is_empty() {
+        errors.push_spanned(
+            &sig.generics.params,
+            "a task cannot be generic: its interface must name concrete types; write a task per type, or take an enum",
+        );
+    } else if let Some(where_clause) = &sig.generics.where_clause {
+        errors.push_spanned(where_clause, "a task cannot have a `where` clause; remove it");
+    }
+
+    let mut params = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(receiver) => errors.push_spanned(
+                receiver,
+                "a task cannot take `self`: tasks are free functions; move it out of the `impl` block",
+            ),
+            FnArg::Typed(typed) => {
+                check_type(&typed.ty, &mut errors);
+                match &*typed.pat {
+                    Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                        params.push(Param {
+                            name: pat.ident.clone(),
+                            ty: (*typed.ty).clone(),
+                        })
+                    }
+                    other => errors.push_spanned(
+                        other,
+                        "a task parameter must be a plain name, e.g. `x: i64`, because the name becomes part of the task's interface; destructure inside the body",
+                    ),
+                }
+            }
+        }
+    }
+
+    let output = match &sig.output {
+        ReturnType::Default => Output::Unit,
+        ReturnType::Type(_, ty) => {
+            check_output(ty, &mut errors);
+            match &**ty {
+                Type::Tuple(t) if t.elems.is_empty() => Output::Unit,
+                ty if is_result(ty) => Output::Result(ty.clone()),
+                ty => Output::Value(ty.clone()),
+            }
+        }
+    };
+    errors.finish()?;
+    Ok(Signature {
+        params,
+        output,
+        is_async: sig.asyncness.is_some(),
+    })
+}
+
+/// Rejects parameter types a task cannot take.
+fn check_type(ty: &Type, errors: &mut Errors) {
+    match ty {
+        Type::Reference(r) => errors.push_spanned(
+            r,
+            format!(
+                "a task takes owned values, because elements move between threads; take `{}` instead of a reference",
+                owned_suggestion(&r.elem)
+            ),
+        ),
+        Type::ImplTrait(t) => errors.push_spanned(
+            t,
+            "a task cannot take `impl Trait`: its interface must name a concrete type",
+        ),
+        Type::Infer(t) => errors.push_spanned(t, "a task parameter needs a concrete type, not `_`"),
+        Type::Paren(p) => check_type(&p.elem, errors),
+        _ => {}
+    }
+}
+
+fn check_output(ty: &Type, errors: &mut Errors) {
+    match ty {
+        Type::Reference(r) => errors.push_spanned(
+            r,
+            format!(
+                "a task returns an owned value; return `{}` instead of a reference",
+                owned_suggestion(&r.elem)
+            ),
+        ),
+        Type::ImplTrait(t) => errors.push_spanned(
+            t,
+            "a task cannot return `impl Trait`: its interface must name a concrete type",
+        ),
+        _ => {}
+    }
+}
+
+/// `str` → `String`, `[T]` → `Vec<T>`, otherwise the referenced type.
+fn owned_suggestion(elem: &Type) -> String {
+    match elem {
+        Type::Path(p) if p.path.is_ident("str") => "String".to_owned(),
+        Type::Slice(s) => {
+            let inner = &s.elem;
+            format!("Vec<{}>", quote::quote!(#inner)).replace(' ', "")
+        }
+        other => quote::quote!(#other).to_string().replace(' ', ""),
+    }
+}
+
+/// Whether the type is spelled `Result<…>` (any path ending in `Result`).
+fn is_result(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Result" && !s.arguments.is_empty()),
+        _ => false,
+    }
+}

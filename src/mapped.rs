@@ -1,0 +1,412 @@
+//! [`MapTask`]: a task mapped over lists, the value `map_task!` builds.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use maptask_core::{
+    Criterion, Interface, MapError, MapSpec, Param, Ratio, SpecError, Task, TaskError, TypeDesc,
+};
+use maptask_runtime::{MapReport, RunOptions, Runtime, Work};
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Whether a map tolerates failed elements, decided at compile time by `map_task!`.
+pub trait Tolerance: sealed::Sealed + Send + Sync + 'static {
+    /// Whether failures can be tolerated.
+    const TOLERANT: bool;
+    /// The map's output for task output `O`: `Vec<O>` or `Vec<Option<O>>`.
+    type Output<O>;
+    /// Turns the engine's per-index results into the map's output.
+    fn collect<O>(map: &str, outputs: Vec<Option<O>>) -> Result<Self::Output<O>, MapError>;
+}
+
+/// Every element must succeed: the output is `Vec<T>`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Strict;
+
+/// Some elements may fail: the output is `Vec<Option<T>>`, `None` at each failed index.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tolerant;
+
+impl sealed::Sealed for Strict {}
+impl sealed::Sealed for Tolerant {}
+
+impl Tolerance for Strict {
+    const TOLERANT: bool = false;
+    type Output<O> = Vec<O>;
+
+    fn collect<O>(map: &str, outputs: Vec<Option<O>>) -> Result<Vec<O>, MapError> {
+        outputs
+            .into_iter()
+            .collect::<Option<Vec<O>>>()
+            .ok_or_else(|| MapError::Internal {
+                map: map.to_owned(),
+                message: "a map that tolerates no failure succeeded with a failed element".into(),
+            })
+    }
+}
+
+impl Tolerance for Tolerant {
+    const TOLERANT: bool = true;
+    type Output<O> = Vec<Option<O>>;
+
+    fn collect<O>(_: &str, outputs: Vec<Option<O>>) -> Result<Vec<Option<O>>, MapError> {
+        Ok(outputs)
+    }
+}
+
+/// The success criterion as `map_task!` received it; checked when the map runs.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum CriterionInput {
+    /// No criterion: every element must succeed.
+    All,
+    /// A literal ratio, already checked to lie in [0, 1] by the macro.
+    RatioLiteral(&'static str),
+    /// A run-time ratio.
+    Ratio(f64),
+    /// An explicit minimum number of successes.
+    MinSuccesses(usize),
+}
+
+impl CriterionInput {
+    fn resolve(self) -> Result<Criterion, SpecError> {
+        match self {
+            CriterionInput::All => Ok(Criterion::All),
+            CriterionInput::RatioLiteral(text) => Ratio::parse(text).map(Criterion::Ratio),
+            CriterionInput::Ratio(value) => Ratio::from_f64(value).map(Criterion::Ratio),
+            CriterionInput::MinSuccesses(m) => Ok(Criterion::MinSuccesses(m)),
+        }
+    }
+}
+
+/// The options of a `map_task!`, as the macro wrote them.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct MapParts {
+    pub name: Option<&'static str>,
+    pub mapped_names: &'static [&'static str],
+    pub bound_names: &'static [&'static str],
+    pub concurrency: Option<usize>,
+    pub criterion: CriterionInput,
+    pub retries: Option<u32>,
+    pub timeout: Option<Duration>,
+}
+
+/// Runs task `T` on the element's mapped values plus the shared bound values.
+struct Assembled<T: Task, M, B> {
+    bound: Arc<B>,
+    assemble: fn(&B, M) -> T::Inputs,
+}
+
+impl<T: Task, M, B> Clone for Assembled<T, M, B> {
+    fn clone(&self) -> Self {
+        Assembled {
+            bound: Arc::clone(&self.bound),
+            assemble: self.assemble,
+        }
+    }
+}
+
+impl<T, M, B> Work<M> for Assembled<T, M, B>
+where
+    T: Task,
+    M: Send + 'static,
+    B: Send + Sync + 'static,
+{
+    type Output = T::Output;
+
+    fn execution(&self) -> maptask_core::Execution {
+        T::EXECUTION
+    }
+
+    fn call(
+        &self,
+        input: M,
+    ) -> impl std::future::Future<Output = Result<T::Output, TaskError>> + Send + 'static {
+        T::call((self.assemble)(&self.bound, input))
+    }
+
+    fn call_blocking(&self, input: M) -> Result<T::Output, TaskError> {
+        T::call_blocking((self.assemble)(&self.bound, input))
+    }
+}
+
+/// A task mapped over lists: what `map_task!` returns.
+///
+/// * `T` is the task (the function's name, as a type);
+/// * `M` the tuple of one element's mapped values, in declaration order;
+/// * `B` the tuple of bound values, in declaration order;
+/// * `K` is [`Strict`] (output `Vec<T>`) or [`Tolerant`] (output `Vec<Option<T>>`).
+///
+/// Call it with one `Vec` per mapped parameter, in declaration order: `call(xs, ys)`.
+pub struct MapTask<T: Task, M, B, K> {
+    name: String,
+    mapped_names: &'static [&'static str],
+    bound_names: &'static [&'static str],
+    concurrency: usize,
+    criterion: Result<Criterion, SpecError>,
+    retries: u32,
+    timeout: Option<Duration>,
+    work: Assembled<T, M, B>,
+    runtime: Option<Runtime>,
+    options: RunOptions,
+    tolerance: PhantomData<fn() -> K>,
+}
+
+impl<T: Task, M, B, K> Clone for MapTask<T, M, B, K> {
+    fn clone(&self) -> Self {
+        MapTask {
+            name: self.name.clone(),
+            mapped_names: self.mapped_names,
+            bound_names: self.bound_names,
+            concurrency: self.concurrency,
+            criterion: self.criterion.clone(),
+            retries: self.retries,
+            timeout: self.timeout,
+            work: self.work.clone(),
+            runtime: self.runtime.clone(),
+            options: self.options.clone(),
+            tolerance: PhantomData,
+        }
+    }
+}
+
+impl<T: Task, M, B, K> fmt::Debug for MapTask<T, M, B, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MapTask")
+            .field("name", &self.name)
+            .field("task", &T::NAME)
+            .field("mapped", &self.mapped_names)
+            .field("bound", &self.bound_names)
+            .field("concurrency", &self.concurrency)
+            .field("criterion", &self.criterion)
+            .field("retries", &self.retries)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
+    #[doc(hidden)]
+    pub fn __new(parts: MapParts, bound: B, assemble: fn(&B, M) -> T::Inputs) -> Self {
+        MapTask {
+            name: match parts.name {
+                Some(name) => name.to_owned(),
+                None => default_name(T::NAME, parts.bound_names),
+            },
+            mapped_names: parts.mapped_names,
+            bound_names: parts.bound_names,
+            concurrency: parts.concurrency.unwrap_or(0),
+            criterion: parts.criterion.resolve(),
+            retries: parts.retries.unwrap_or(T::METADATA.retries),
+            timeout: parts.timeout.or(T::METADATA.timeout),
+            work: Assembled {
+                bound: Arc::new(bound),
+                assemble,
+            },
+            runtime: None,
+            options: RunOptions::default(),
+            tolerance: PhantomData,
+        }
+    }
+
+    /// The map's name: given with `name = "…"`, or derived from the task's name and the sorted
+    /// bound parameter names, e.g. `my_crate::scale.map[factor]`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The names of the mapped parameters, in declaration order.
+    pub fn mapped_names(&self) -> &'static [&'static str] {
+        self.mapped_names
+    }
+
+    /// The names of the bound parameters, in declaration order.
+    pub fn bound_names(&self) -> &'static [&'static str] {
+        self.bound_names
+    }
+
+    /// The map's specification: concurrency, criterion, and per-element retries and timeout
+    /// (the task's own unless the map overrides them).
+    ///
+    /// Fails when a run-time `min_success_ratio` is not a number in [0, 1].
+    pub fn spec(&self) -> Result<MapSpec, SpecError> {
+        Ok(MapSpec::new(self.name.clone())
+            .concurrency(self.concurrency)
+            .criterion(self.criterion.clone()?)
+            .retries(self.retries)
+            .timeout(self.timeout))
+    }
+
+    /// The map's interface: each mapped parameter as a list, each bound one as itself, and the
+    /// output as a list of the task's output (of optional outputs when failures are tolerated).
+    pub fn interface(&self) -> Interface {
+        let task = T::interface();
+        let inputs = task
+            .inputs
+            .into_iter()
+            .map(|p| {
+                if self.mapped_names.contains(&p.name) {
+                    Param {
+                        ty: p.ty.list_of(),
+                        ..p
+                    }
+                } else {
+                    p
+                }
+            })
+            .collect();
+        let element: TypeDesc = if K::TOLERANT {
+            task.output.optional_of()
+        } else {
+            task.output
+        };
+        Interface {
+            inputs,
+            output: element.list_of(),
+            output_rust_type: task.output_rust_type,
+        }
+    }
+
+    /// Runs on `runtime` instead of [`Runtime::global`].
+    #[must_use]
+    pub fn with_runtime(mut self, runtime: Runtime) -> Self {
+        self.runtime = Some(runtime);
+        self
+    }
+
+    /// Runs with these options: an observer of element events, a cancellation token.
+    #[must_use]
+    pub fn with_options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Overrides the concurrency (0 = unbounded).
+    #[must_use]
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// Overrides the per-element retries.
+    #[must_use]
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Overrides the per-attempt timeout.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+impl<T, M, B, K> MapTask<T, M, B, K>
+where
+    T: Task,
+    M: Clone + Send + 'static,
+    B: Send + Sync + 'static,
+    K: Tolerance,
+{
+    /// Runs zipped elements on the engine.
+    async fn run(&self, elements: Vec<M>) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
+        let spec = match self.spec() {
+            Ok(spec) => spec,
+            Err(source) => {
+                let error = MapError::Spec {
+                    map: self.name.clone(),
+                    source,
+                };
+                return (Err(error), MapReport::empty(&self.name));
+            }
+        };
+        let runtime = self.runtime.as_ref().unwrap_or_else(|| Runtime::global());
+        let outcome = runtime
+            .run_map(&spec, elements, self.work.clone(), self.options.clone())
+            .await;
+        let result = outcome
+            .result
+            .and_then(|outputs| K::collect(&self.name, outputs));
+        (result, outcome.report)
+    }
+
+    fn length_mismatch(&self, lengths: &[usize]) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
+        let error = MapError::LengthMismatch {
+            map: self.name.clone(),
+            lengths: self
+                .mapped_names
+                .iter()
+                .zip(lengths)
+                .map(|(name, len)| ((*name).to_owned(), *len))
+                .collect(),
+        };
+        (Err(error), MapReport::empty(&self.name))
+    }
+}
+
+macro_rules! impl_call {
+    ($($ty:ident $arg:ident $idx:tt),+) => {
+        impl<T, $($ty,)+ B, K> MapTask<T, ($($ty,)+), B, K>
+        where
+            T: Task,
+            $($ty: Clone + Send + 'static,)+
+            B: Send + Sync + 'static,
+            K: Tolerance,
+        {
+            /// Runs the map over the mapped inputs, given in declaration order and zipped.
+            ///
+            /// Inputs of different lengths fail before any element runs; empty inputs return an
+            /// empty output at once.
+            pub async fn call(&self, $($arg: Vec<$ty>),+) -> Result<K::Output<T::Output>, MapError> {
+                self.call_with_report($($arg),+).await.0
+            }
+
+            /// Like [`call`](Self::call), and also returns the engine's report: each element's
+            /// status, attempts, duration and errors.
+            pub async fn call_with_report(
+                &self,
+                $($arg: Vec<$ty>),+
+            ) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
+                let lengths = [$($arg.len()),+];
+                let n = lengths[0];
+                if lengths.iter().any(|len| *len != n) {
+                    return self.length_mismatch(&lengths);
+                }
+                let mut iters = ($($arg.into_iter(),)+);
+                let mut elements = Vec::with_capacity(n);
+                while let ($(Some($arg),)+) = ($(iters.$idx.next(),)+) {
+                    elements.push(($($arg,)+));
+                }
+                self.run(elements).await
+            }
+        }
+    };
+}
+
+impl_call!(A0 a0 0);
+impl_call!(A0 a0 0, A1 a1 1);
+impl_call!(A0 a0 0, A1 a1 1, A2 a2 2);
+impl_call!(A0 a0 0, A1 a1 1, A2 a2 2, A3 a3 3);
+impl_call!(A0 a0 0, A1 a1 1, A2 a2 2, A3 a3 3, A4 a4 4);
+impl_call!(A0 a0 0, A1 a1 1, A2 a2 2, A3 a3 3, A4 a4 4, A5 a5 5);
+impl_call!(A0 a0 0, A1 a1 1, A2 a2 2, A3 a3 3, A4 a4 4, A5 a5 5, A6 a6 6);
+impl_call!(A0 a0 0, A1 a1 1, A2 a2 2, A3 a3 3, A4 a4 4, A5 a5 5, A6 a6 6, A7 a7 7);
+
+/// `task.map` or `task.map[a,b]`, with the bound names sorted so that their order in the macro
+/// does not change the name.
+fn default_name(task: &str, bound: &[&str]) -> String {
+    if bound.is_empty() {
+        return format!("{task}.map");
+    }
+    let mut names = bound.to_vec();
+    names.sort_unstable();
+    format!("{task}.map[{}]", names.join(","))
+}

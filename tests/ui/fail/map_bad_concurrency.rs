@@ -1,0 +1,11 @@
+use maptask::prelude::*;
+
+#[task]
+fn scale(x: i64, factor: i64) -> i64 {
+    x * factor
+}
+
+fn main() {
+    let _ = map_task!(scale, concurrency = -4, factor = 2);
+    let _ = map_task!(scale, concurrency = 2.5, factor = 2);
+}

@@ -1,0 +1,8 @@
+use maptask::task;
+
+#[task]
+fn show(x: impl std::fmt::Display) -> String {
+    x.to_string()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use maptask::task;
+
+#[task]
+fn numbers(n: u32) -> impl Iterator<Item = u32> {
+    0..n
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use maptask::task;
+
+#[task]
+struct NotAFunction {
+    x: i64,
+}
+
+fn main() {}
