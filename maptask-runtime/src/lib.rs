@@ -1,1 +1,35 @@
-//! placeholder
+//! The tokio runtime of `maptask`: the map engine.
+//!
+//! A [`Runtime`] runs the `n` elements of one task under a [`MapSpec`](maptask_core::MapSpec)
+//! with the exact semantics of the design (§3): a sliding concurrency window over the lowest
+//! unstarted indices, per-element retries with optional exponential backoff, per-attempt
+//! timeouts, panic capture, failing early as soon as the minimum number of successes can no
+//! longer be reached, and cancellation by dropping the future or through a
+//! [`CancellationToken`](tokio_util::sync::CancellationToken).
+//!
+//! * [`Runtime::run_map`] runs a map and returns a [`MapOutcome`]: the outputs in input order
+//!   and a [`MapReport`].
+//! * [`Runtime::run_task`] runs one task call with the same attempt machinery.
+//! * [`Work`] is what runs one element; [`TaskWork`] adapts a [`Task`](maptask_core::Task), and
+//!   [`work::blocking`] and [`work::async_fn`] adapt closures.
+//! * [`MapObserver`] receives [`MapEvent`]s, enough to draw progress bars and reports.
+//!
+//! Async work (`Execution::Async`) runs as tokio tasks, one per attempt. Blocking work
+//! (`Execution::Blocking`) runs on the runtime's compute pool, a fixed set of OS threads sized to
+//! the machine's parallelism, never on the async worker threads.
+#![warn(missing_docs)]
+
+mod engine;
+pub mod events;
+mod pool;
+pub mod report;
+mod runtime;
+pub mod work;
+
+pub use engine::check_lengths;
+pub use events::{Counts, MapEvent, MapObserver, MapStatus};
+pub use report::{ElementErrors, ElementReport, ElementStatus, MapOutcome, MapReport};
+pub use runtime::{RunOptions, Runtime, RuntimeBuilder};
+pub use work::{TaskWork, Work};
+
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,202 @@
+//! The map engine: checks a map's specification, then drives its elements.
+
+mod attempt;
+mod blocking;
+mod driver;
+mod timers;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use maptask_core::{Criterion, ElementFailure, MapError, MapSpec, TaskError};
+use tracing::Instrument;
+
+use crate::events::{Counts, MapEvent, MapStatus};
+use crate::report::{ElementReport, ElementStatus, MapOutcome, MapReport};
+use crate::runtime::{RunOptions, RuntimeInner};
+use crate::work::Work;
+use driver::{Driver, Settings};
+
+#[cfg(test)]
+pub(crate) use driver::backoff_delay;
+
+/// Checks that the mapped inputs all have the same length, and returns it.
+///
+/// `lengths` holds each mapped input's name and length, in declaration order. On a mismatch the
+/// error names every input and its length.
+///
+/// ```
+/// use maptask_runtime::check_lengths;
+/// assert_eq!(check_lengths("m", &[("a", 3), ("b", 3)]), Ok(3));
+/// let error = check_lengths("m", &[("a", 3), ("b", 2)]).unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "map `m`: mapped inputs have different lengths: `a` has 3, `b` has 2"
+/// );
+/// ```
+pub fn check_lengths(map: &str, lengths: &[(&str, usize)]) -> Result<usize, MapError> {
+    let first = lengths.first().map_or(0, |&(_, len)| len);
+    if lengths.iter().all(|&(_, len)| len == first) {
+        return Ok(first);
+    }
+    Err(MapError::LengthMismatch {
+        map: map.to_owned(),
+        lengths: lengths
+            .iter()
+            .map(|&(name, len)| (name.to_owned(), len))
+            .collect(),
+    })
+}
+
+/// An outcome for a map that ran nothing.
+fn outcome_without_running<O>(
+    name: &str,
+    n: usize,
+    min_successes: usize,
+    result: Result<Vec<Option<O>>, MapError>,
+    options: &RunOptions,
+    started_at: Instant,
+) -> MapOutcome<O> {
+    let status = if result.is_ok() {
+        MapStatus::Succeeded
+    } else {
+        MapStatus::Failed
+    };
+    let counts = Counts {
+        total: n,
+        pending: n,
+        ..Counts::default()
+    };
+    let elapsed = started_at.elapsed();
+    if let Some(observer) = &options.observer {
+        let map: Arc<str> = Arc::from(name);
+        observer.on_event(&MapEvent::MapFinished {
+            map,
+            status,
+            elapsed,
+            counts,
+        });
+    }
+    MapOutcome {
+        result,
+        report: MapReport {
+            map: name.to_owned(),
+            n,
+            min_successes,
+            status,
+            elements: vec![
+                ElementReport {
+                    status: ElementStatus::NotStarted,
+                    attempts: 0,
+                    duration: Duration::ZERO,
+                };
+                n
+            ],
+            errors: Vec::new(),
+            totals: counts,
+            elapsed,
+        },
+    }
+}
+
+pub(crate) async fn run_map<I, W>(
+    runtime: &Arc<RuntimeInner>,
+    spec: &MapSpec,
+    inputs: Vec<I>,
+    work: W,
+    options: RunOptions,
+) -> MapOutcome<W::Output>
+where
+    I: Clone + Send + 'static,
+    W: Work<I>,
+{
+    let started_at = Instant::now();
+    let n = inputs.len();
+    // The criterion is checked first: `min_successes = 3` over no element is an error, not `[]`.
+    let min_successes = match spec.criterion.min_successes(n) {
+        Ok(m) => m,
+        Err(source) => {
+            let error = MapError::Spec {
+                map: spec.name.clone(),
+                source,
+            };
+            return outcome_without_running(&spec.name, n, 0, Err(error), &options, started_at);
+        }
+    };
+    if n == 0 {
+        return outcome_without_running(&spec.name, 0, 0, Ok(Vec::new()), &options, started_at);
+    }
+    let settings = Settings {
+        name: Arc::from(spec.name.as_str()),
+        n,
+        min_successes,
+        concurrency: spec.concurrency,
+        retries: spec.retries,
+        timeout: spec.timeout,
+        backoff: spec.backoff,
+    };
+    let RunOptions { observer, cancel } = options;
+    let mut driver = Driver::new(
+        settings,
+        inputs,
+        work,
+        || runtime.pool(),
+        runtime.in_flight.clone(),
+        observer,
+        cancel,
+        started_at,
+    );
+    let span = driver.span.clone();
+    async move {
+        let status = std::future::poll_fn(|cx| driver.poll_run(cx)).await;
+        driver.finish(status)
+    }
+    .instrument(span)
+    .await
+}
+
+pub(crate) async fn run_task<I, W>(
+    runtime: &Arc<RuntimeInner>,
+    name: &str,
+    retries: u32,
+    timeout: Option<Duration>,
+    input: I,
+    work: W,
+    options: RunOptions,
+) -> Result<W::Output, ElementFailure>
+where
+    I: Clone + Send + 'static,
+    W: Work<I>,
+{
+    let spec = MapSpec::new(name)
+        .criterion(Criterion::All)
+        .retries(retries)
+        .timeout(timeout);
+    let outcome = run_map(runtime, &spec, vec![input], work, options).await;
+    match outcome.result {
+        Ok(outputs) => match outputs.into_iter().next().flatten() {
+            Some(output) => Ok(output),
+            None => Err(ElementFailure {
+                index: 0,
+                attempts: 0,
+                errors: vec![TaskError::permanent_msg(
+                    "internal error: the task produced no output",
+                )],
+            }),
+        },
+        Err(MapError::TooManyFailures { failures, .. }) if !failures.is_empty() => {
+            let mut failures = failures;
+            Err(failures.swap_remove(0))
+        }
+        Err(_) => {
+            let report = &outcome.report;
+            let mut errors = report.errors_of(0).to_vec();
+            errors.push(TaskError::cancelled());
+            Err(ElementFailure {
+                index: 0,
+                attempts: report.elements.first().map_or(0, |e| e.attempts),
+                errors,
+            })
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The outcome of a map: its outputs and a report of what happened to every element.
+
+use std::time::Duration;
+
+use maptask_core::{ElementFailure, MapError, TaskError};
+
+use crate::events::{Counts, MapStatus};
+
+/// What a map returns: its outputs or its error, and a report in both cases.
+#[derive(Debug, Clone)]
+#[must_use = "a map's outcome holds its result"]
+pub struct MapOutcome<O> {
+    /// The outputs, of the input's length and in its order, with `None` at each failed index;
+    /// or why the map failed.
+    pub result: Result<Vec<Option<O>>, MapError>,
+    /// What happened to every element.
+    pub report: MapReport,
+}
+
+impl<O> MapOutcome<O> {
+    /// The result, dropping the report.
+    pub fn into_result(self) -> Result<Vec<Option<O>>, MapError> {
+        self.result
+    }
+
+    /// The outputs of a map in which every element succeeded, unwrapped.
+    ///
+    /// Fails with [`MapError::TooManyFailures`] when any element has no output, which cannot
+    /// happen for a successful map whose criterion tolerates no failure.
+    pub fn into_all(self) -> Result<Vec<O>, MapError> {
+        let outputs = self.result?;
+        if outputs.iter().all(Option::is_some) {
+            return Ok(outputs.into_iter().flatten().collect());
+        }
+        let failures = self.report.failures();
+        Err(MapError::TooManyFailures {
+            map: self.report.map.clone(),
+            n: self.report.n,
+            min_successes: self.report.n,
+            summary: maptask_core::error::summarize_failures(&failures),
+            failures,
+        })
+    }
+}
+
+/// Where an element ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ElementStatus {
+    /// Never started: the map failed early, was cancelled, or could not run.
+    NotStarted,
+    /// Finished with an output.
+    Succeeded,
+    /// Finished without an output after its last attempt.
+    Failed,
+    /// Stopped while running (or waiting to retry) because the map failed early or was cancelled.
+    Cancelled,
+}
+
+/// What happened to one element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ElementReport {
+    /// Where it ended.
+    pub status: ElementStatus,
+    /// How many attempts it started.
+    pub attempts: u32,
+    /// Its total wall time in attempts, excluding queueing and backoff pauses.
+    pub duration: Duration,
+}
+
+/// Every error of one element, in attempt order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElementErrors {
+    /// The element's index.
+    pub index: usize,
+    /// Each failed attempt's error, in order.
+    pub errors: Vec<TaskError>,
+}
+
+/// What happened in a map: per element status, attempts, duration and errors, and totals.
+#[derive(Debug, Clone)]
+pub struct MapReport {
+    /// The map's name.
+    pub map: String,
+    /// The number of elements.
+    pub n: usize,
+    /// The successes required (0 when the specification could not run).
+    pub min_successes: usize,
+    /// How the map ended.
+    pub status: MapStatus,
+    /// One entry per element, in input order.
+    pub elements: Vec<ElementReport>,
+    /// The errors of every element that had at least one failed attempt, by index. An element
+    /// that failed and then succeeded on a retry is listed here too.
+    pub errors: Vec<ElementErrors>,
+    /// The final counts.
+    pub totals: Counts,
+    /// The map's wall time.
+    pub elapsed: Duration,
+}
+
+impl MapReport {
+    /// The errors of element `index`, in attempt order; empty when it never failed.
+    pub fn errors_of(&self, index: usize) -> &[TaskError] {
+        match self.errors.binary_search_by_key(&index, |e| e.index) {
+            Ok(i) => &self.errors[i].errors,
+            Err(_) => &[],
+        }
+    }
+
+    /// Every element that failed after its last attempt, with its attempts and errors, by index.
+    pub fn failures(&self) -> Vec<ElementFailure> {
+        self.errors
+            .iter()
+            .filter(|e| {
+                self.elements
+                    .get(e.index)
+                    .is_some_and(|r| r.status == ElementStatus::Failed)
+            })
+            .map(|e| ElementFailure {
+                index: e.index,
+                attempts: self.elements.get(e.index).map_or(0, |r| r.attempts),
+                errors: e.errors.clone(),
+            })
+            .collect()
+    }
+
+    /// The total number of attempts started.
+    pub fn total_attempts(&self) -> u64 {
+        self.elements.iter().map(|e| u64::from(e.attempts)).sum()
+    }
+}

@@ -1,0 +1,241 @@
+//! The [`Runtime`]: the compute pool, the runtime-wide cap, and the entry points.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use maptask_core::{ElementFailure, MapSpec};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine;
+use crate::events::MapObserver;
+use crate::pool::ComputePool;
+use crate::report::MapOutcome;
+use crate::work::Work;
+
+/// Runs maps and tasks.
+///
+/// A runtime owns a compute pool for blocking work (started on first use) and an optional cap on
+/// the elements in flight across all the maps it runs at once. Async work runs on the tokio
+/// runtime that polls the map's future. Cloning is cheap and shares everything.
+///
+/// The futures it returns must be polled inside a tokio runtime with its time driver enabled
+/// (`enable_all` or `enable_time`) when a map has a timeout or a backoff.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<RuntimeInner>,
+}
+
+pub(crate) struct RuntimeInner {
+    compute_threads: usize,
+    max_in_flight: Option<usize>,
+    pool: OnceLock<Arc<ComputePool>>,
+    pub(crate) in_flight: Option<Arc<Semaphore>>,
+}
+
+impl RuntimeInner {
+    /// The compute pool, started on first use.
+    pub(crate) fn pool(&self) -> Arc<ComputePool> {
+        Arc::clone(
+            self.pool
+                .get_or_init(|| Arc::new(ComputePool::new(self.compute_threads))),
+        )
+    }
+}
+
+/// Configures a [`Runtime`].
+#[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct RuntimeBuilder {
+    max_in_flight: Option<usize>,
+    compute_threads: Option<usize>,
+}
+
+impl RuntimeBuilder {
+    /// Caps the elements in flight (running or waiting to retry) across every map this runtime
+    /// runs at once. `None` or `Some(0)` means no cap, the default.
+    pub fn max_in_flight(mut self, max: Option<usize>) -> RuntimeBuilder {
+        self.max_in_flight = max.filter(|&m| m > 0);
+        self
+    }
+
+    /// Sets the number of threads of the compute pool, which runs blocking work. The default is
+    /// the machine's available parallelism. 0 means the default.
+    pub fn compute_threads(mut self, threads: usize) -> RuntimeBuilder {
+        self.compute_threads = Some(threads).filter(|&t| t > 0);
+        self
+    }
+
+    /// Builds the runtime. Its compute threads start when it first runs blocking work.
+    pub fn build(self) -> Runtime {
+        let compute_threads = self.compute_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        let max_in_flight = self.max_in_flight.map(|m| m.min(Semaphore::MAX_PERMITS));
+        Runtime {
+            inner: Arc::new(RuntimeInner {
+                compute_threads,
+                max_in_flight,
+                pool: OnceLock::new(),
+                in_flight: max_in_flight.map(|m| Arc::new(Semaphore::new(m))),
+            }),
+        }
+    }
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime::builder().build()
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("compute_threads", &self.inner.compute_threads)
+            .field("max_in_flight", &self.inner.max_in_flight)
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// A builder with the defaults: no cap on elements in flight, one compute thread per core.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// The process-wide default runtime, built on first use.
+    pub fn global() -> &'static Runtime {
+        static GLOBAL: OnceLock<Runtime> = OnceLock::new();
+        GLOBAL.get_or_init(Runtime::default)
+    }
+
+    /// The number of threads of the compute pool.
+    pub fn compute_threads(&self) -> usize {
+        self.inner.compute_threads
+    }
+
+    /// The cap on elements in flight across all maps, if any.
+    pub fn max_in_flight(&self) -> Option<usize> {
+        self.inner.max_in_flight
+    }
+
+    /// Runs a map: `work` once per input, under `spec`.
+    ///
+    /// The outputs keep the input's length and order, with `None` at each failed index. The map
+    /// succeeds when every element has finished and at least `min_successes` succeeded. It fails
+    /// early, cancelling what runs, as soon as too many have failed for that to happen. Nothing
+    /// runs when the criterion asks for more successes than there are elements
+    /// ([`MapError::Spec`](maptask_core::MapError::Spec)); an empty input returns `[]` at once.
+    ///
+    /// Concurrency is a sliding window: at most `spec.concurrency` elements are active (running
+    /// or waiting to retry), and each freed slot goes to the lowest index not yet started.
+    ///
+    /// Each element gets up to `spec.retries + 1` attempts. An `Err` is retried unless it is
+    /// permanent; a panic is caught and is a permanent failure; a timeout is a retryable
+    /// failure. Inputs are cloned only for attempts that another may follow.
+    ///
+    /// Dropping the future, or cancelling `options.cancel`, stops every attempt. A blocking
+    /// attempt cannot be interrupted: when it times out or its map is stopped, it keeps its
+    /// compute thread until the function returns, and its result is discarded.
+    ///
+    /// ```
+    /// use maptask_core::{Criterion, MapSpec, Ratio, TaskError};
+    /// use maptask_runtime::{work, RunOptions, Runtime};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let tokio = tokio::runtime::Runtime::new()?;
+    /// let spec = MapSpec::new("halve")
+    ///     .concurrency(2)
+    ///     .criterion(Criterion::Ratio(Ratio::parse("0.5")?));
+    /// let halve = work::blocking(|x: i64| {
+    ///     if x % 2 == 0 { Ok(x / 2) } else { Err(TaskError::permanent_msg("odd")) }
+    /// });
+    /// let outcome = tokio.block_on(Runtime::global().run_map(
+    ///     &spec,
+    ///     vec![2, 3, 4, 6],
+    ///     halve,
+    ///     RunOptions::default(),
+    /// ));
+    /// assert_eq!(outcome.result?, vec![Some(1), None, Some(2), Some(3)]);
+    /// assert_eq!(outcome.report.totals.failed, 1);
+    /// assert_eq!(outcome.report.errors_of(1)[0].message(), "odd");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn run_map<I, W>(
+        &self,
+        spec: &MapSpec,
+        inputs: Vec<I>,
+        work: W,
+        options: RunOptions,
+    ) -> MapOutcome<W::Output>
+    where
+        I: Clone + Send + 'static,
+        W: Work<I>,
+    {
+        engine::run_map(&self.inner, spec, inputs, work, options).await
+    }
+
+    /// Runs one task call with the attempt machinery of a map: up to `retries + 1` attempts,
+    /// each bounded by `timeout`, with panics caught.
+    ///
+    /// On failure, returns the element's attempts and every attempt's error; a cancelled call's
+    /// last error is [`TaskError::cancelled`](maptask_core::TaskError::cancelled).
+    pub async fn run_task<I, W>(
+        &self,
+        name: &str,
+        retries: u32,
+        timeout: Option<Duration>,
+        input: I,
+        work: W,
+        options: RunOptions,
+    ) -> Result<W::Output, ElementFailure>
+    where
+        I: Clone + Send + 'static,
+        W: Work<I>,
+    {
+        engine::run_task(&self.inner, name, retries, timeout, input, work, options).await
+    }
+}
+
+/// Per-run options: an observer of events and a cancellation token.
+#[derive(Default, Clone)]
+pub struct RunOptions {
+    /// Receives every event of the run.
+    pub observer: Option<Arc<dyn MapObserver>>,
+    /// Cancels the run when cancelled. The map then ends with
+    /// [`MapError::Cancelled`](maptask_core::MapError::Cancelled).
+    pub cancel: Option<CancellationToken>,
+}
+
+impl RunOptions {
+    /// No observer, no token.
+    pub fn new() -> RunOptions {
+        RunOptions::default()
+    }
+
+    /// Sets the observer.
+    #[must_use]
+    pub fn observer(mut self, observer: Arc<dyn MapObserver>) -> RunOptions {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Sets the cancellation token.
+    #[must_use]
+    pub fn cancel(mut self, token: CancellationToken) -> RunOptions {
+        self.cancel = Some(token);
+        self
+    }
+}
+
+impl fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("observer", &self.observer.is_some())
+            .field("cancel", &self.cancel)
+            .finish()
+    }
+}
