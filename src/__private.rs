@@ -6,11 +6,11 @@ pub use maptask_core::{Describe, Execution, Interface, Metadata, Param, Resource
 /// Runs an `async` task's future on the current thread for `Task::call_blocking`.
 pub use futures::executor::block_on;
 
-/// The second stage of `map_task!`, called by a task's signature macro.
-pub use maptask_macros::__expand_map;
+/// The second stage of `map_task!` and of workflow calls, called by a task's signature macro.
+pub use maptask_macros::__with_signature;
 
 /// The value `map_task!` builds, and the pieces it builds it from.
-pub use crate::mapped::{CriterionInput, MapParts, MapTask, Strict, Tolerant};
+pub use crate::mapped::{Bound, CriterionInput, MapParts, MapTask, Strict, Tolerant};
 
 /// The type of a task's parameter number `I`, so generated code names a parameter's type by the
 /// task's path, wherever the type itself was declared.
@@ -29,5 +29,19 @@ pub trait BoundValue: Clone + Send + Sync + 'static {}
 
 impl<T: Clone + Send + Sync + 'static> BoundValue for T {}
 
-/// Checks, at the bound value's span, that it can be shared by every element.
-pub fn assert_bound_clone<T: BoundValue>(_: &T) {}
+
+
+/// An error type a task can fail with.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a task's error type",
+    label = "this error type does not implement `std::error::Error + Send + Sync + 'static`",
+    note = "return an error type that implements `std::error::Error`, e.g. `maptask::TaskError` (`TaskError::msg(text)`) or one derived with `thiserror`"
+)]
+pub trait TaskErrorType: std::error::Error + Send + Sync + 'static {}
+
+impl<E: std::error::Error + Send + Sync + 'static> TaskErrorType for E {}
+
+/// Converts what a `Result<T, E>` task returned into an attempt's outcome.
+pub fn result_into_attempt<T, E: TaskErrorType>(result: Result<T, E>) -> Result<T, TaskError> {
+    result.map_err(TaskError::from_error)
+}

@@ -28,7 +28,7 @@ mod mapped;
 #[doc(hidden)]
 pub mod __private;
 
-pub use mapped::{MapTask, Strict, Tolerance, Tolerant};
+pub use mapped::{Bound, MapTask, Strict, Tolerance, Tolerant};
 pub use maptask_core::{
     describe_serde, error, meta, spec, task, types, Criterion, Describe, ElementFailure,
     Execution, FailureKind, Interface, MapError, MapSpec, Metadata, Param, Ratio, Resources,

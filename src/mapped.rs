@@ -8,7 +8,7 @@ use std::time::Duration;
 use maptask_core::{
     Criterion, Interface, MapError, MapSpec, Param, Ratio, SpecError, Task, TaskError, TypeDesc,
 };
-use maptask_runtime::{MapReport, RunOptions, Runtime, Work};
+use maptask_runtime::{Counts, MapReport, MapStatus, RunOptions, Runtime, Work};
 
 mod sealed {
     pub trait Sealed {}
@@ -81,6 +81,44 @@ impl CriterionInput {
             CriterionInput::Ratio(value) => Ratio::from_f64(value).map(Criterion::Ratio),
             CriterionInput::MinSuccesses(m) => Ok(Criterion::MinSuccesses(m)),
         }
+    }
+}
+
+/// A value bound in `map_task!`, shared by every element.
+///
+/// It records how to clone the value when it is built, where `map_task!` checks that the value
+/// is `Clone` at the user's tokens; elements then clone it without a second check.
+pub struct Bound<T> {
+    value: T,
+    clone: fn(&T) -> T,
+}
+
+impl<T> Bound<T> {
+    #[doc(hidden)]
+    pub fn new(value: T) -> Bound<T>
+    where
+        T: crate::__private::BoundValue,
+    {
+        Bound {
+            value,
+            clone: T::clone,
+        }
+    }
+
+    /// A clone of the value, for one element.
+    pub fn get(&self) -> T {
+        (self.clone)(&self.value)
+    }
+
+    /// The value.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Bound<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.value.fmt(f)
     }
 }
 
@@ -325,7 +363,7 @@ where
                     map: self.name.clone(),
                     source,
                 };
-                return (Err(error), MapReport::empty(&self.name));
+                return (Err(error), unstarted_report(&self.name));
             }
         };
         let runtime = self.runtime.as_ref().unwrap_or_else(|| Runtime::global());
@@ -348,7 +386,7 @@ where
                 .map(|(name, len)| ((*name).to_owned(), *len))
                 .collect(),
         };
-        (Err(error), MapReport::empty(&self.name))
+        (Err(error), unstarted_report(&self.name))
     }
 }
 
@@ -409,4 +447,18 @@ fn default_name(task: &str, bound: &[&str]) -> String {
     let mut names = bound.to_vec();
     names.sort_unstable();
     format!("{task}.map[{}]", names.join(","))
+}
+
+/// The report of a map that failed before any element started.
+fn unstarted_report(map: &str) -> MapReport {
+    MapReport {
+        map: map.to_owned(),
+        n: 0,
+        min_successes: 0,
+        status: MapStatus::Failed,
+        elements: Vec::new(),
+        errors: Vec::new(),
+        totals: Counts::default(),
+        elapsed: Duration::ZERO,
+    }
 }

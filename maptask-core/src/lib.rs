@@ -4,18 +4,23 @@
 //! * [`meta`]: task [`Metadata`] (retries, timeout, cache version, resources, env).
 //! * [`types`]: [`TypeDesc`], the description of a value's type, derived through [`Describe`].
 //! * [`spec`]: map specifications: concurrency and success criteria, with exact decimal ratios.
-//! * [`error`]: the errors of a task attempt, of a map and of a workflow.
+//! * [`error`] and [`workflow`]: the errors of a task attempt, of a map and of a workflow.
+//! * [`graph`]: the static graph of a workflow, and its renderings.
 #![warn(missing_docs)]
 
 mod duration;
 pub mod error;
+pub mod graph;
 pub mod meta;
 pub mod spec;
 pub mod task;
 pub mod types;
+pub mod workflow;
 
 pub use error::{ElementFailure, FailureKind, MapError, SpecError, TaskError};
 pub use meta::{Metadata, Resources};
 pub use spec::{Criterion, MapSpec, Ratio};
 pub use task::{Execution, Interface, Param, Task, TaskResult};
 pub use types::{Describe, TypeDesc};
+pub use graph::{Graph, GraphNode, NodeKind};
+pub use workflow::{NodeFailure, WorkflowError};

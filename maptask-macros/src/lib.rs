@@ -6,10 +6,11 @@
 //!
 //! * [`task`](macro@task): `task/`.
 //! * [`map_task!`](macro@map_task): `map/`. It expands to a call of the task's hidden signature
-//!   macro, which calls back into `__expand_map!` with the parameter names.
+//!   macro, which calls back into `__with_signature!` (`callback.rs`) with the parameter names.
 
 use proc_macro::TokenStream;
 
+mod callback;
 mod common;
 mod map;
 mod task;
@@ -26,9 +27,10 @@ pub fn map_task(input: TokenStream) -> TokenStream {
     map::entry(input.into()).into()
 }
 
-/// The second half of `map_task!`, called by a task's signature macro with the parameter names.
+/// Called by a task's signature macro with the parameter names: the second half of `map_task!`
+/// and of task calls in a `#[workflow]`.
 #[doc(hidden)]
 #[proc_macro]
-pub fn __expand_map(input: TokenStream) -> TokenStream {
-    map::expand_with_signature(input.into()).into()
+pub fn __with_signature(input: TokenStream) -> TokenStream {
+    callback::expand(input.into()).into()
 }

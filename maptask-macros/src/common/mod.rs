@@ -1,4 +1,5 @@
 //! Pieces shared by the macros.
 
+pub mod description;
 pub mod diagnostics;
 pub mod duration;

@@ -29,15 +29,16 @@ pub fn expand(path: &syn::Path, plan: &Plan) -> TokenStream {
             }
             Feed::Bound(expr) => {
                 let k = syn::Index::from(bound_types.len());
-                let local = format_ident!("__maptask_bound_{}", param.name);
                 let span = expr.span();
+                let local = format_ident!("__maptask_bound_{}", param.name, span = span);
+                let bound_new = quote_spanned!(span=> #private::Bound::new);
                 bound_lets.push(quote_spanned! {span=>
                     let #local: #ty = #expr;
-                    #private::assert_bound_clone(&#local);
                 });
-                assemble.push(quote!(::core::clone::Clone::clone(&__maptask_b.#k)));
+                bound_lets.push(quote!(let #local = #bound_new(#local);));
+                assemble.push(quote!(__maptask_b.#k.get()));
                 bound_locals.push(local);
-                bound_types.push(ty);
+                bound_types.push(quote!(#private::Bound<#ty>));
                 bound_names.push(name);
             }
         }

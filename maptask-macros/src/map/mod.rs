@@ -3,12 +3,15 @@
 //! The macro cannot see the task's signature, so it runs in two steps:
 //! 1. [`entry`] parses the task path and expands to `path! { path = {…}, args = {…} }`, a call of
 //!    the signature macro that `#[task]` emitted next to the function;
-//! 2. that macro calls `__expand_map! { params = [names…], path = {…}, args = {…} }`, which lands in
-//!    [`expand_with_signature`]: parse, validate against the parameter names, expand.
+//! 2. that macro calls `__with_signature! { params = [names…], kind = …, path = {…}, args = {…} }`
+//!    (see `callback.rs`), which lands in [`expand_map`]: validate against the parameter names,
+//!    expand.
 
 mod expand;
 mod parse;
 mod validate;
+
+pub use validate::Feed;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -60,53 +63,27 @@ pub fn entry(input: TokenStream) -> TokenStream {
     }
 }
 
-/// The input of `__expand_map!`.
-struct WithSignature {
-    params: Vec<syn::Ident>,
-    path: syn::Path,
-    args: MapArgs,
-}
-
-impl Parse for WithSignature {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let content;
-        keyword(input, "params")?;
-        syn::bracketed!(content in input);
-        let params = content
-            .parse_terminated(<syn::LitStr as Parse>::parse, syn::Token![,])?
-            .into_iter()
-            .map(|lit| syn::Ident::new(&lit.value(), lit.span()))
-            .collect();
-        input.parse::<syn::Token![,]>()?;
-        keyword(input, "path")?;
-        let path_tokens;
-        syn::braced!(path_tokens in input);
-        let path = path_tokens.parse()?;
-        input.parse::<syn::Token![,]>()?;
-        keyword(input, "args")?;
-        let args_tokens;
-        syn::braced!(args_tokens in input);
-        let args = args_tokens.parse()?;
-        Ok(WithSignature { params, path, args })
-    }
-}
-
-fn keyword(input: ParseStream<'_>, word: &str) -> syn::Result<()> {
-    let ident: syn::Ident = input.parse()?;
-    input.parse::<syn::Token![=]>()?;
-    if ident != word {
-        return Err(syn::Error::new(ident.span(), format!("expected `{word}`")));
-    }
-    Ok(())
-}
-
-pub fn expand_with_signature(input: TokenStream) -> TokenStream {
-    let parsed = match syn::parse2::<WithSignature>(input) {
-        Ok(parsed) => parsed,
-        Err(e) => return e.to_compile_error(),
+/// Validates and expands a `map_task!` whose task has parameters `params`. With `call`, the map
+/// is also called with those named mapped inputs (the workflow form `map_task!(…)(a = x)`).
+pub fn expand_map(
+    path: &syn::Path,
+    params: &[syn::Ident],
+    args: &MapArgs,
+    call: Option<&crate::callback::CallArgs>,
+) -> syn::Result<TokenStream> {
+    let plan = validate::validate(path, params, args)?;
+    let map = expand::expand(path, &plan);
+    let Some(call) = call else {
+        return Ok(map);
     };
-    match validate::validate(&parsed.path, &parsed.params, &parsed.args) {
-        Ok(plan) => expand::expand(&parsed.path, &plan),
-        Err(e) => e.to_compile_error(),
-    }
+    let mapped: Vec<syn::Ident> = plan
+        .params
+        .iter()
+        .filter(|p| matches!(p.feed, Feed::Mapped))
+        .map(|p| p.name.clone())
+        .collect();
+    let ordered = call.order(path, &mapped, "mapped input")?;
+    Ok(quote! {
+        ::maptask::__private::MapNodeCall::new(#map, (#(#ordered,)*))
+    })
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
-use syn::{LitBool, LitInt, LitStr};
+use syn::{LitBool, LitStr};
 
 use crate::common::diagnostics::Errors;
 use crate::common::duration::parse_duration;
@@ -60,11 +60,15 @@ pub fn parse(args: TokenStream) -> syn::Result<TaskAttr> {
         seen.push(key.clone());
         match key.as_str() {
             "retries" => {
-                let lit: LitInt = meta.value()?.parse()?;
-                match lit.base10_parse::<u32>() {
-                    Ok(n) => attr.retries = Some(n),
-                    Err(_) => errors.push_spanned(
-                        &lit,
+                let value: syn::Expr = meta.value()?.parse()?;
+                match &value {
+                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(lit), .. })
+                        if lit.base10_parse::<u32>().is_ok() =>
+                    {
+                        attr.retries = lit.base10_parse::<u32>().ok();
+                    }
+                    _ => errors.push_spanned(
+                        &value,
                         "`retries` takes a whole number of extra attempts from 0 to 4294967295, e.g. `retries = 2`",
                     ),
                 }
@@ -84,8 +88,13 @@ pub fn parse(args: TokenStream) -> syn::Result<TaskAttr> {
                 attr.cache = Some(lit);
             }
             "interruptible" => {
-                let lit: LitBool = meta.value()?.parse()?;
-                attr.interruptible = Some(lit.value);
+                let value: syn::Expr = meta.value()?.parse()?;
+                match &value {
+                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(LitBool { value, .. }), .. }) => {
+                        attr.interruptible = Some(*value);
+                    }
+                    _ => errors.push_spanned(&value, "`interruptible` takes `true` or `false`"),
+                }
             }
             "name" => {
                 let lit: LitStr = meta.value()?.parse()?;

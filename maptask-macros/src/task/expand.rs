@@ -1,18 +1,12 @@
-//! Writes the function back unchanged, plus its task description:
-//!
-//! * a braced struct with the function's name (the type namespace), implementing `Task` and one
-//!   `TaskParam<I>` per parameter, so other code reaches the task by the function's own path;
-//! * a signature macro with the function's name (the macro namespace), which hands the parameter
-//!   names to `map_task!` and `#[workflow]` at their call sites.
+//! Writes the function back unchanged, plus its description (see `common/description.rs`).
 
-use std::hash::{Hash, Hasher};
-
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
 use super::attr::{ResourceSpec, TaskAttr};
 use super::signature::{Output, Signature};
+use crate::common::description::{doc_string, type_string, Description};
 
 pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStream {
     let krate = match &attr.krate {
@@ -36,20 +30,25 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
     let locals: Vec<syn::Ident> = sig
         .params
         .iter()
-        .map(|p| format_ident!("__maptask_{}", p.name))
+        .enumerate()
+        .map(|(i, _)| format_ident!("__maptask_arg{}", i))
         .collect();
 
     let (output_ty, into_attempt) = match &sig.output {
         Output::Unit => (quote!(()), quote!(::core::result::Result::Ok)),
         Output::Value(ty) => (quote!(#ty), quote!(::core::result::Result::Ok)),
-        Output::Result(ty) => (
+        Output::Result(_, Some((ok, err))) => (
+            quote!(#ok),
+            quote_spanned!(err.span()=> #private::result_into_attempt::<#ok, #err>),
+        ),
+        Output::Result(ty, None) => (
             quote_spanned!(ty.span()=> <#ty as #private::TaskResult>::Ok),
             quote_spanned!(ty.span()=> <#ty as #private::TaskResult>::into_attempt),
         ),
     };
     let output_rust_type = match &sig.output {
         Output::Unit => "()".to_owned(),
-        Output::Value(ty) | Output::Result(ty) => type_string(ty),
+        Output::Value(ty) | Output::Result(ty, _) => type_string(ty),
     };
 
     let params_desc = sig.params.iter().map(|p| {
@@ -64,19 +63,13 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
     let output_desc = match &sig.output {
         Output::Unit => quote!(<() as #private::Describe>::type_desc()),
         Output::Value(ty) => quote_spanned!(ty.span()=> <#ty as #private::Describe>::type_desc()),
-        Output::Result(ty) => quote_spanned!(ty.span()=>
+        Output::Result(_, Some((ok, _))) => {
+            quote_spanned!(ok.span()=> <#ok as #private::Describe>::type_desc())
+        }
+        Output::Result(ty, None) => quote_spanned!(ty.span()=>
             <<#ty as #private::TaskResult>::Ok as #private::Describe>::type_desc()
         ),
     };
-
-    let param_impls = sig.params.iter().enumerate().map(|(i, p)| {
-        let ty = &p.ty;
-        quote! {
-            impl #private::TaskParam<#i> for #fn_name {
-                type Type = #ty;
-            }
-        }
-    });
 
     let (execution, call, call_blocking) = if sig.is_async {
         (
@@ -103,69 +96,28 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
     };
 
     let metadata = metadata(attr, &private);
-    let macro_name = unique_macro_name(fn_name, &param_names);
-    let struct_doc = format!("The task description of [`{fn_name}()`].");
-
+    let description = Description {
+        vis,
+        ident: fn_name,
+        krate: &krate,
+        kind: quote!(task),
+        name,
+        doc,
+        param_names: &param_names,
+        param_types: &param_types,
+        params_desc: params_desc.collect(),
+        output_ty,
+        output_desc,
+        output_rust_type,
+        metadata,
+        execution,
+        call,
+        call_blocking,
+    };
+    let described = description.emit();
     quote! {
         #func
-
-        #[doc = #struct_doc]
-        #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code)]
-        #vis struct #fn_name {}
-
-        const _: () = {
-            impl #private::Task for #fn_name {
-                type Inputs = (#(#param_types,)*);
-                type Output = #output_ty;
-                const NAME: &'static str = #name;
-                const PARAMS: &'static [&'static str] = &[#(#param_names),*];
-                const DOC: &'static str = #doc;
-                const METADATA: #private::Metadata = #metadata;
-                const EXECUTION: #private::Execution = #execution;
-
-                fn interface() -> #private::Interface {
-                    #private::Interface {
-                        inputs: ::std::vec![#(#params_desc),*],
-                        output: #output_desc,
-                        output_rust_type: #output_rust_type,
-                    }
-                }
-
-                #[allow(clippy::unused_unit, unused_variables)]
-                fn call(
-                    __maptask_inputs: Self::Inputs,
-                ) -> impl ::core::future::Future<
-                    Output = ::core::result::Result<Self::Output, #private::TaskError>,
-                > + ::core::marker::Send + 'static {
-                    #call
-                }
-
-                #[allow(clippy::unused_unit, unused_variables)]
-                fn call_blocking(
-                    __maptask_inputs: Self::Inputs,
-                ) -> ::core::result::Result<Self::Output, #private::TaskError> {
-                    #call_blocking
-                }
-            }
-
-            #(#param_impls)*
-        };
-
-        #[doc(hidden)]
-        #[macro_export]
-        macro_rules! #macro_name {
-            ($($input:tt)*) => {
-                #krate::__private::__expand_map! {
-                    params = [#(#param_names),*],
-                    $($input)*
-                }
-            };
-        }
-
-        #[doc(hidden)]
-        #[allow(unused_imports, clippy::single_component_path_imports)]
-        #vis use #macro_name as #fn_name;
+        #described
     }
 }
 
@@ -209,55 +161,4 @@ fn option_lit(lit: Option<&syn::LitStr>) -> TokenStream {
         Some(lit) => quote!(::core::option::Option::Some(#lit)),
         None => quote!(::core::option::Option::None),
     }
-}
-
-/// The doc comment, one line per `///` line, with the single leading space removed.
-fn doc_string(attrs: &[syn::Attribute]) -> String {
-    let mut lines = Vec::new();
-    for attr in attrs {
-        if !attr.path().is_ident("doc") {
-            continue;
-        }
-        if let syn::Meta::NameValue(nv) = &attr.meta {
-            if let syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) = &nv.value
-            {
-                let value = s.value();
-                lines.push(value.strip_prefix(' ').unwrap_or(&value).to_owned());
-            }
-        }
-    }
-    lines.join("\n").trim().to_owned()
-}
-
-fn type_string(ty: &syn::Type) -> String {
-    let text = ty.to_token_stream().to_string();
-    // `Vec < i64 >` → `Vec<i64>`: token spacing is not what the user wrote.
-    text.replace(" < ", "<")
-        .replace("< ", "<")
-        .replace(" >", ">")
-        .replace(" ,", ",")
-        .replace(" :: ", "::")
-        .replace(":: ", "::")
-        .replace("& ", "&")
-}
-
-/// A `#[macro_export]` name unique in the crate: two tasks with the same function name in two
-/// modules must not collide, and the same source must always give the same name.
-fn unique_macro_name(fn_name: &syn::Ident, params: &[String]) -> syn::Ident {
-    let site = proc_macro::Span::call_site();
-    let mut hasher = std::hash::DefaultHasher::new();
-    site.file().hash(&mut hasher);
-    site.line().hash(&mut hasher);
-    site.column().hash(&mut hasher);
-    fn_name.to_string().hash(&mut hasher);
-    params.hash(&mut hasher);
-    format_ident!(
-        "__maptask_task_{}_{:016x}",
-        fn_name,
-        hasher.finish(),
-        span = Span::call_site()
-    )
 }

@@ -16,8 +16,9 @@ pub enum Output {
     Unit,
     /// A plain value.
     Value(Type),
-    /// A `Result`: `Err` is a failed attempt.
-    Result(Type),
+    /// A `Result`: `Err` is a failed attempt. With both arguments spelled out, they are kept, so
+    /// that an unsuitable error type is reported on its own tokens.
+    Result(Type, Option<(Type, Type)>),
 }
 
 pub struct Signature {
@@ -84,7 +85,7 @@ pub fn parse(func: &syn::ItemFn) -> syn::Result<Signature> {
             check_output(ty, &mut errors);
             match &**ty {
                 Type::Tuple(t) if t.elems.is_empty() => Output::Unit,
-                ty if is_result(ty) => Output::Result(ty.clone()),
+                ty if is_result(ty) => Output::Result(ty.clone(), result_arguments(ty)),
                 ty => Output::Value(ty.clone()),
             }
         }
@@ -156,4 +157,23 @@ fn is_result(ty: &Type) -> bool {
             .is_some_and(|s| s.ident == "Result" && !s.arguments.is_empty()),
         _ => false,
     }
+}
+
+/// `T` and `E` of a `Result<T, E>` written with both arguments.
+fn result_arguments(ty: &Type) -> Option<(Type, Type)> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    });
+    let ok = types.next()?;
+    let err = types.next()?;
+    if types.next().is_some() || args.args.len() != 2 {
+        return None;
+    }
+    Some((ok, err))
 }

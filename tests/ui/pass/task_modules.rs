@@ -34,11 +34,11 @@ mod text {
 pub use images::resize::render as render_image;
 
 fn main() {
-    assert_eq!(<render as Task>::NAME, "task_modules::render");
-    assert_eq!(<images::resize::render as Task>::NAME, "task_modules::images::resize::render");
-    assert_eq!(<crate::text::render as Task>::NAME, "task_modules::text::render");
+    assert_eq!(<render as Task>::NAME, concat!(module_path!(), "::render"));
+    assert_eq!(<images::resize::render as Task>::NAME, concat!(module_path!(), "::images::resize::render"));
+    assert_eq!(<crate::text::render as Task>::NAME, concat!(module_path!(), "::text::render"));
     assert_eq!(<render_image as Task>::PARAMS, &["width", "height"]);
-    assert_eq!(text::private_name(), "task_modules::text::private_task");
+    assert_eq!(text::private_name(), concat!(module_path!(), "::text::private_task"));
     assert_eq!(images::resize::render(2, 3), 6);
     assert_eq!(text::render("a".into()), "A");
     let _by_path = map_task!(crate::images::resize::render, height = 2);

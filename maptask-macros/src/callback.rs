@@ -1,0 +1,227 @@
+//! `__with_signature!`: where a task's signature macro hands over the parameter names.
+//!
+//! Input: `params = ["a", "b"], kind = task | workflow, path = { path }`, then one of
+//! * `args = { … }` and optionally `call = { a = x, … }`: a `map_task!`;
+//! * `inputs = { x, y }` or `inputs = { a = x, b = y }`: the inputs of a task or sub-workflow
+//!   call in a `#[workflow]`, type-checked one by one and ordered as declared.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, Token};
+
+use crate::common::diagnostics::{list, Errors};
+use crate::map::{self, MapArgs};
+
+/// Whether the callee is a task or a workflow.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Task,
+    Workflow,
+}
+
+enum Mode {
+    Map { args: MapArgs, call: Option<CallArgs> },
+    Inputs(CallArgs),
+}
+
+struct Input {
+    params: Vec<Ident>,
+    kind: Kind,
+    path: syn::Path,
+    mode: Mode,
+}
+
+/// The arguments of a call: all positional, or all named.
+pub struct CallArgs {
+    /// The parentheses or braces around them, for errors about the whole call.
+    pub span: Span,
+    pub args: Vec<Expr>,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        keyword(input, "params")?;
+        let content;
+        syn::bracketed!(content in input);
+        let params = content
+            .parse_terminated(<syn::LitStr as Parse>::parse, Token![,])?
+            .into_iter()
+            .map(|lit| Ident::new(&lit.value(), lit.span()))
+            .collect();
+        input.parse::<Token![,]>()?;
+        keyword(input, "kind")?;
+        let kind_ident: Ident = input.parse()?;
+        let kind = if kind_ident == "workflow" {
+            Kind::Workflow
+        } else {
+            Kind::Task
+        };
+        input.parse::<Token![,]>()?;
+        keyword(input, "path")?;
+        let path_tokens;
+        syn::braced!(path_tokens in input);
+        let path = path_tokens.parse()?;
+        input.parse::<Token![,]>()?;
+        let mode_ident: Ident = input.fork().parse()?;
+        let mode = if mode_ident == "inputs" {
+            keyword(input, "inputs")?;
+            Mode::Inputs(braced_call_args(input)?)
+        } else {
+            keyword(input, "args")?;
+            let args_tokens;
+            syn::braced!(args_tokens in input);
+            let args = args_tokens.parse()?;
+            let call = if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+                keyword(input, "call")?;
+                Some(braced_call_args(input)?)
+            } else {
+                None
+            };
+            Mode::Map { args, call }
+        };
+        Ok(Input {
+            params,
+            kind,
+            path,
+            mode,
+        })
+    }
+}
+
+fn braced_call_args(input: ParseStream<'_>) -> syn::Result<CallArgs> {
+    let content;
+    let brace = syn::braced!(content in input);
+    let args = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
+    Ok(CallArgs {
+        span: brace.span.join(),
+        args: args.into_iter().collect(),
+    })
+}
+
+fn keyword(input: ParseStream<'_>, word: &str) -> syn::Result<()> {
+    let ident: Ident = input.parse()?;
+    input.parse::<Token![=]>()?;
+    if ident != word {
+        return Err(syn::Error::new(ident.span(), format!("expected `{word}`")));
+    }
+    Ok(())
+}
+
+pub fn expand(input: TokenStream) -> TokenStream {
+    let input = match syn::parse2::<Input>(input) {
+        Ok(input) => input,
+        Err(e) => return e.to_compile_error(),
+    };
+    let result = match &input.mode {
+        Mode::Map { args, call } => map::expand_map(&input.path, &input.params, args, call.as_ref()),
+        Mode::Inputs(call) => expand_inputs(&input, call),
+    };
+    result.unwrap_or_else(|e| e.to_compile_error())
+}
+
+/// A node call: the inputs tuple, each value checked against its parameter's type at its own
+/// span, wrapped in the node type of a task or a workflow.
+fn expand_inputs(input: &Input, call: &CallArgs) -> syn::Result<TokenStream> {
+    let path = &input.path;
+    let ordered = call.order(path, &input.params, "argument")?;
+    let private = quote!(::maptask::__private);
+    let locals: Vec<Ident> = (0..ordered.len())
+        .map(|i| format_ident!("__maptask_input{}", i))
+        .collect();
+    let lets = ordered.iter().zip(&locals).enumerate().map(|(i, (value, local))| {
+        quote_spanned! {value.span()=>
+            let #local: <#path as #private::TaskParam<#i>>::Type = #value;
+        }
+    });
+    let node = match input.kind {
+        Kind::Task => quote!(#private::TaskNodeCall::<#path>::new),
+        Kind::Workflow => quote!(#private::WorkflowNodeCall::<#path>::new),
+    };
+    Ok(quote! {
+        {
+            #(#lets)*
+            #node((#(#locals,)*))
+        }
+    })
+}
+
+impl CallArgs {
+    /// The argument values in the order of `names`: positional arguments as given, named ones
+    /// reordered. Reports unknown, repeated and missing names, and a wrong count.
+    pub fn order(&self, path: &syn::Path, names: &[Ident], what: &str) -> syn::Result<Vec<Expr>> {
+        let task = quote!(#path).to_string().replace(' ', "");
+        let expected: Vec<String> = names.iter().map(ToString::to_string).collect();
+        let named = self
+            .args
+            .iter()
+            .filter(|a| matches!(a, Expr::Assign(_)))
+            .count();
+        let mut errors = Errors::default();
+        if named == 0 {
+            if self.args.len() != names.len() {
+                errors.push(syn::Error::new(
+                    self.span,
+                    format!(
+                        "`{task}` takes {} {what}{} ({}) but {} {} given",
+                        names.len(),
+                        if names.len() == 1 { "" } else { "s" },
+                        list(&expected),
+                        self.args.len(),
+                        if self.args.len() == 1 { "was" } else { "were" }
+                    ),
+                ));
+            }
+            errors.finish()?;
+            return Ok(self.args.clone());
+        }
+        if named != self.args.len() {
+            return Err(syn::Error::new(
+                self.span,
+                format!("pass every {what} of `{task}` by name (`a = x`) or every one by position, not a mix"),
+            ));
+        }
+        let mut slots: Vec<Option<Expr>> = vec![None; names.len()];
+        for arg in &self.args {
+            let Expr::Assign(assign) = arg else { continue };
+            let Expr::Path(left) = &*assign.left else {
+                errors.push_spanned(&assign.left, format!("expected the name of a {what} of `{task}`"));
+                continue;
+            };
+            let Some(ident) = left.path.get_ident() else {
+                errors.push_spanned(&assign.left, format!("expected the name of a {what} of `{task}`"));
+                continue;
+            };
+            match names.iter().position(|n| n == ident) {
+                Some(i) if slots[i].is_some() => {
+                    errors.push_spanned(ident, format!("{what} `{ident}` is given twice"))
+                }
+                Some(i) => slots[i] = Some((*assign.right).clone()),
+                None => errors.push_spanned(
+                    ident,
+                    format!(
+                        "`{task}` has no {what} `{ident}`; its {what}s are {}",
+                        list(&expected)
+                    ),
+                ),
+            }
+        }
+        let missing: Vec<String> = names
+            .iter()
+            .zip(&slots)
+            .filter(|(_, slot)| slot.is_none())
+            .map(|(n, _)| n.to_string())
+            .collect();
+        if !missing.is_empty() {
+            errors.push(syn::Error::new(
+                self.span,
+                format!("missing {what} {} of `{task}`", list(&missing)),
+            ));
+        }
+        errors.finish()?;
+        Ok(slots.into_iter().flatten().collect())
+    }
+}
