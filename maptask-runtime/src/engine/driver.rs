@@ -31,7 +31,7 @@ use crate::work::Work;
 const MAX_BACKOFF: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The pause before the attempt that follows `failed` failed attempts: `base × 2^(failed − 1)`.
-pub(crate) fn backoff_delay(base: Duration, failed: u32) -> Duration {
+fn backoff_delay(base: Duration, failed: u32) -> Duration {
     let factor = 1u32
         .checked_shl(failed.saturating_sub(1))
         .unwrap_or(u32::MAX);
@@ -171,6 +171,8 @@ pub(crate) struct Driver<I: Send + 'static, W: Work<I>> {
     verdict: Option<MapStatus>,
     /// Whether `MapStarted` was sent.
     announced: bool,
+    /// Set when the engine broke an invariant; the map then fails with `MapError::Internal`.
+    internal: Option<String>,
 }
 
 impl<I, W> Driver<I, W>
@@ -265,6 +267,7 @@ where
             started_at,
             verdict: None,
             announced: false,
+            internal: None,
             s,
         }
     }
@@ -442,9 +445,17 @@ where
                 }
                 Poll::Ready(Some(Err(error))) => {
                     // Attempts catch their panics and are aborted only once the map has ended,
-                    // so this is the tokio runtime shutting down.
+                    // so a cancelled task means the tokio runtime is shutting down.
                     tracing::error!(%error, "an attempt's task ended without a result");
-                    self.stop(MapStatus::Cancelled);
+                    if !error.is_cancelled() {
+                        self.internal = Some(format!("an attempt's task failed: {error}"));
+                    }
+                    let status = if error.is_cancelled() {
+                        MapStatus::Cancelled
+                    } else {
+                        MapStatus::Failed
+                    };
+                    self.stop(status);
                     return true;
                 }
                 Poll::Ready(None) | Poll::Pending => break,
@@ -703,6 +714,7 @@ where
             started_at,
             observer,
             permits,
+            internal,
             ..
         } = self;
         // Abort whatever still runs and return permits before anything else.
@@ -750,6 +762,10 @@ where
             elapsed,
         };
         let result = match status {
+            _ if internal.is_some() => Err(MapError::Internal {
+                map: report.map.clone(),
+                message: internal.unwrap_or_default(),
+            }),
             MapStatus::Succeeded => Ok(outputs),
             MapStatus::Failed => {
                 let failures = report.failures();
@@ -766,5 +782,21 @@ where
             }),
         };
         MapOutcome { result, report }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_saturates() {
+        let base = Duration::from_millis(100);
+        let delays: Vec<u128> = (1..=4)
+            .map(|k| backoff_delay(base, k).as_millis())
+            .collect();
+        assert_eq!(delays, vec![100, 200, 400, 800]);
+        assert_eq!(backoff_delay(base, 40), MAX_BACKOFF);
+        assert_eq!(backoff_delay(Duration::MAX, 2), MAX_BACKOFF);
     }
 }

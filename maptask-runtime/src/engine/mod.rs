@@ -17,9 +17,6 @@ use crate::runtime::{RunOptions, RuntimeInner};
 use crate::work::Work;
 use driver::{Driver, Settings};
 
-#[cfg(test)]
-pub(crate) use driver::backoff_delay;
-
 /// Checks that the mapped inputs all have the same length, and returns it.
 ///
 /// `lengths` holds each mapped input's name and length, in declaration order. On a mismatch the

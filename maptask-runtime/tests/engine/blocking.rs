@@ -1,0 +1,163 @@
+//! Blocking work: the compute pool, its size, timeouts that cannot interrupt, and panics.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use maptask_core::{Criterion, FailureKind, MapSpec, Ratio, TaskError};
+use maptask_runtime::{RunOptions, Runtime};
+
+use crate::common::{all_ok, runtime, scripted_blocking, Probe, Step};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_work_runs_on_the_compute_pool_and_never_oversubscribes_it() {
+    let threads = Arc::new(Mutex::new(BTreeSet::new()));
+    let probe = Probe::new(8);
+    let work = {
+        let threads = Arc::clone(&threads);
+        let probe = Arc::clone(&probe);
+        maptask_runtime::work::blocking(move |i: usize| {
+            let _live = probe.enter(i);
+            let name = std::thread::current().name().unwrap_or("").to_owned();
+            threads.lock().unwrap().insert(name);
+            std::thread::sleep(Duration::from_millis(30));
+            Ok::<_, TaskError>(i)
+        })
+    };
+    let outcome = runtime()
+        .run_map(
+            &MapSpec::new("b"),
+            (0..8).collect(),
+            work,
+            RunOptions::new(),
+        )
+        .await;
+    assert_eq!(outcome.result, Ok((0..8).map(Some).collect()));
+    let threads = threads.lock().unwrap().clone();
+    assert!(
+        threads.iter().all(|t| t.starts_with("maptask-compute-")),
+        "{threads:?}"
+    );
+    assert!(threads.len() <= 2);
+    // Unbounded concurrency, yet never more than the pool's two threads at once.
+    assert_eq!(probe.max_active.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn the_default_pool_matches_the_machine() {
+    let expected = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(Runtime::builder().build().compute_threads(), expected);
+    assert_eq!(Runtime::global().compute_threads(), expected);
+    assert_eq!(
+        Runtime::builder()
+            .compute_threads(3)
+            .build()
+            .compute_threads(),
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_timeout_is_declared_on_time_and_the_late_result_discarded() {
+    let probe = Probe::new(1);
+    let spec = MapSpec::new("slow")
+        .timeout(Some(Duration::from_millis(100)))
+        .criterion(Criterion::Ratio(Ratio::parse("0").unwrap()));
+    let started = Instant::now();
+    let outcome = runtime()
+        .run_map(
+            &spec,
+            vec![0],
+            scripted_blocking(&probe, vec![vec![Step::Hang]]),
+            RunOptions::new(),
+        )
+        .await;
+    // The attempt sleeps 1.5 s and cannot be interrupted; the map does not wait for it.
+    assert!(started.elapsed() < Duration::from_millis(1000));
+    assert_eq!(outcome.result, Ok(vec![None]));
+    let errors = outcome.report.errors_of(0);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].kind(), FailureKind::Timeout);
+
+    // With a retry, the second attempt runs on the other thread and wins; the first attempt's
+    // late `Ok` is ignored.
+    let probe = Probe::new(1);
+    let spec = MapSpec::new("slow")
+        .timeout(Some(Duration::from_millis(100)))
+        .retries(1);
+    let outcome = runtime()
+        .run_map(
+            &spec,
+            vec![0],
+            scripted_blocking(&probe, vec![vec![Step::Hang, Step::Ok(0)]]),
+            RunOptions::new(),
+        )
+        .await;
+    assert_eq!(outcome.result, Ok(vec![Some(0)]));
+    assert_eq!(outcome.report.elements[0].attempts, 2);
+    assert_eq!(
+        outcome.report.errors_of(0),
+        &[TaskError::timeout(Duration::from_millis(100))]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_panic_fails_one_element_and_the_pool_survives() {
+    let rt = runtime();
+    let probe = Probe::new(3);
+    let scripts = vec![vec![Step::Ok(0)], vec![Step::Panic], vec![Step::Ok(0)]];
+    let spec = MapSpec::new("p").criterion(Criterion::MinSuccesses(2));
+    let outcome = rt
+        .run_map(
+            &spec,
+            vec![0, 1, 2],
+            scripted_blocking(&probe, scripts),
+            RunOptions::new(),
+        )
+        .await;
+    assert_eq!(outcome.result, Ok(vec![Some(0), None, Some(20)]));
+    assert_eq!(
+        outcome.report.errors_of(1)[0].message(),
+        "panicked: exploded"
+    );
+    // Both threads still serve.
+    let probe = Probe::new(50);
+    let outcome = rt
+        .run_map(
+            &MapSpec::new("after"),
+            (0..50).collect(),
+            scripted_blocking(&probe, all_ok(50)),
+            RunOptions::new(),
+        )
+        .await;
+    assert_eq!(outcome.result.map(|v| v.len()), Ok(50));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_small_elements_and_maps_sharing_the_pool() {
+    let rt = runtime();
+    let n = 100_000;
+    let work = || maptask_runtime::work::blocking(|x: i64| Ok::<_, TaskError>(x + 1));
+    for concurrency in [0, 1, 7] {
+        let spec = MapSpec::new("inc").concurrency(concurrency);
+        let n = if concurrency == 1 { 5_000 } else { n };
+        let outcome = rt
+            .run_map(&spec, (0..n as i64).collect(), work(), RunOptions::new())
+            .await;
+        let expected: Vec<i64> = (1..=n as i64).collect();
+        assert_eq!(
+            outcome.into_all(),
+            Ok(expected),
+            "concurrency {concurrency}"
+        );
+    }
+    let a = MapSpec::new("a");
+    let b = MapSpec::new("b").concurrency(3);
+    let (ra, rb) = tokio::join!(
+        rt.run_map(&a, (0..20_000).collect(), work(), RunOptions::new()),
+        rt.run_map(&b, (0..20_000).collect(), work(), RunOptions::new()),
+    );
+    assert_eq!(ra.result.map(|v| v.len()), Ok(20_000));
+    assert_eq!(rb.result.map(|v| v.len()), Ok(20_000));
+}

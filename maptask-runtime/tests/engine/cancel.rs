@@ -1,0 +1,198 @@
+//! Cancellation: dropping the map's future, cancelling its token. Nothing leaks.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use maptask_core::{MapError, MapSpec, TaskError};
+use maptask_runtime::{CancellationToken, ElementStatus, MapEvent, MapStatus, RunOptions, Runtime};
+
+use crate::common::{runtime, scripted, scripted_blocking, Probe, Recorder, Step};
+use crate::concurrency::wait_until;
+
+/// An input that counts the live copies of itself.
+struct Tracked {
+    index: usize,
+    live: Arc<AtomicUsize>,
+}
+
+impl Tracked {
+    fn many(n: usize, live: &Arc<AtomicUsize>) -> Vec<Tracked> {
+        (0..n)
+            .map(|index| {
+                live.fetch_add(1, Ordering::SeqCst);
+                Tracked {
+                    index,
+                    live: Arc::clone(live),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Clone for Tracked {
+    fn clone(&self) -> Self {
+        self.live.fetch_add(1, Ordering::SeqCst);
+        Tracked {
+            index: self.index,
+            live: Arc::clone(&self.live),
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn settle(what: &str, counter: &AtomicUsize) {
+    wait_until(what, || counter.load(Ordering::SeqCst) == 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_future_stops_every_attempt_and_drops_every_input() {
+    let n = 10;
+    let probe = Probe::new(n);
+    let inputs_live = Arc::new(AtomicUsize::new(0));
+    let inputs = Tracked::many(n, &inputs_live);
+    let work = {
+        let inner = Arc::new(scripted(&probe, vec![vec![Step::Hang]; n]));
+        maptask_runtime::work::async_fn(move |t: Tracked| {
+            use maptask_runtime::Work;
+            let inner = Arc::clone(&inner);
+            async move { inner.call(t.index).await }
+        })
+    };
+    let spec = MapSpec::new("dropped").concurrency(4).retries(2);
+    let rt = runtime();
+    let handle =
+        tokio::spawn(async move { rt.run_map(&spec, inputs, work, RunOptions::new()).await });
+    let p = Arc::clone(&probe);
+    wait_until("four started", move || {
+        p.total_starts.load(Ordering::SeqCst) == 4
+    })
+    .await;
+    handle.abort();
+    assert!(handle.await.unwrap_err().is_cancelled());
+    settle("attempts dropped", &probe.live).await;
+    settle("inputs dropped", &inputs_live).await;
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    assert_eq!(probe.total_starts.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_token_ends_the_map_promptly() {
+    let n = 6;
+    let probe = Probe::new(n);
+    let recorder = Recorder::new();
+    let mut scripts = vec![vec![Step::Hang]; n];
+    scripts[0] = vec![Step::Ok(0)];
+    let token = CancellationToken::new();
+    let spec = MapSpec::new("stopped").concurrency(3);
+    let canceller = {
+        let token = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            token.cancel();
+        })
+    };
+    let started = Instant::now();
+    let outcome = runtime()
+        .run_map(
+            &spec,
+            (0..n).collect(),
+            scripted(&probe, scripts),
+            RunOptions::new().cancel(token).observer(recorder.clone()),
+        )
+        .await;
+    canceller.await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(
+        outcome.result,
+        Err(MapError::Cancelled {
+            map: "stopped".into()
+        })
+    );
+    let statuses: Vec<ElementStatus> = outcome.report.elements.iter().map(|e| e.status).collect();
+    use ElementStatus::*;
+    assert_eq!(
+        statuses,
+        vec![Succeeded, Cancelled, Cancelled, Cancelled, NotStarted, NotStarted]
+    );
+    assert_eq!(outcome.report.status, MapStatus::Cancelled);
+    assert_eq!(outcome.report.totals.cancelled, 3);
+    settle("attempts dropped", &probe.live).await;
+    let cancelled: Vec<usize> = recorder
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            MapEvent::Cancelled { index, .. } => Some(*index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cancelled, vec![1, 2, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_blocking_map_starts_nothing_queued() {
+    let n = 20;
+    let probe = Probe::new(n);
+    let inputs_live = Arc::new(AtomicUsize::new(0));
+    let inputs = Tracked::many(n, &inputs_live);
+    let work = {
+        let inner = scripted_blocking(&probe, vec![vec![Step::Ok(100)]; n]);
+        maptask_runtime::work::blocking(move |t: Tracked| {
+            use maptask_runtime::Work;
+            inner.call_blocking(t.index)
+        })
+    };
+    let rt = runtime();
+    let spec = MapSpec::new("dropped");
+    let map = rt.run_map(&spec, inputs, work, RunOptions::new());
+    let _ = tokio::time::timeout(Duration::from_millis(30), map).await;
+    // The two running attempts finish (they cannot be interrupted); nothing else starts.
+    settle("running attempts end", &probe.live).await;
+    settle("inputs dropped", &inputs_live).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(probe.total_starts.load(Ordering::SeqCst) <= 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_map_gives_back_its_share_of_the_runtime_wide_cap() {
+    let rt = Runtime::builder().max_in_flight(Some(2)).build();
+    let probe = Probe::new(4);
+    let spec = MapSpec::new("hog");
+    let map = rt.run_map(
+        &spec,
+        vec![0, 1, 2, 3],
+        scripted(&probe, vec![vec![Step::Hang]; 4]),
+        RunOptions::new(),
+    );
+    let _ = tokio::time::timeout(Duration::from_millis(50), map).await;
+    assert_eq!(probe.total_starts.load(Ordering::SeqCst), 2);
+    let probe = Probe::new(4);
+    let outcome = rt
+        .run_map(
+            &MapSpec::new("next"),
+            vec![0, 1, 2, 3],
+            scripted(&probe, vec![vec![Step::Ok(20)]; 4]),
+            RunOptions::new(),
+        )
+        .await;
+    assert!(outcome.result.is_ok());
+    assert_eq!(probe.max_active.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn errors_in_work_are_never_confused_with_cancellation() {
+    let work =
+        maptask_runtime::work::async_fn(|_: u8| async { Err::<u8, _>(TaskError::cancelled()) });
+    let outcome = runtime()
+        .run_map(&MapSpec::new("m"), vec![1], work, RunOptions::new())
+        .await;
+    assert!(matches!(
+        outcome.result,
+        Err(MapError::TooManyFailures { .. })
+    ));
+}

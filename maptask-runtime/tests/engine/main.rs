@@ -1,0 +1,12 @@
+//! Behaviour tests of the map engine, one binary.
+
+mod basics;
+mod blocking;
+mod cancel;
+mod common;
+mod concurrency;
+mod events;
+mod failing;
+mod props;
+mod retries;
+mod task;

@@ -1,0 +1,205 @@
+//! Properties over random sizes, windows, criteria, retries and per-element failure plans.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+
+use maptask_core::{Criterion, MapError, MapSpec, Ratio};
+use maptask_runtime::{MapEvent, RunOptions};
+use proptest::prelude::*;
+
+use crate::common::{runtime, scripted, scripted_blocking, Probe, Recorder, Script, Step};
+
+/// What happens to one element.
+#[derive(Debug, Clone, Copy)]
+enum Plan {
+    /// Fails `k` times (retryable), then succeeds.
+    FailThenOk(u32),
+    /// Fails permanently.
+    Permanent,
+    /// Panics.
+    Panic,
+}
+
+impl Plan {
+    fn script(self, delay: u64) -> Script {
+        match self {
+            Plan::FailThenOk(k) => {
+                let mut s = vec![Step::Err(delay); k as usize];
+                s.push(Step::Ok(delay));
+                s
+            }
+            Plan::Permanent => vec![Step::Permanent],
+            Plan::Panic => vec![Step::Panic],
+        }
+    }
+
+    fn succeeds(self, retries: u32) -> bool {
+        matches!(self, Plan::FailThenOk(k) if k <= retries)
+    }
+}
+
+fn plan() -> impl Strategy<Value = Plan> {
+    prop_oneof![
+        6 => (0u32..4).prop_map(Plan::FailThenOk),
+        1 => Just(Plan::Permanent),
+        1 => Just(Plan::Panic),
+    ]
+}
+
+fn criterion() -> impl Strategy<Value = Criterion> {
+    prop_oneof![
+        Just(Criterion::All),
+        (0usize..14).prop_map(Criterion::MinSuccesses),
+        prop::sample::select(vec!["0", "0.1", "0.5", "0.75", "0.99", "1"])
+            .prop_map(|r| Criterion::Ratio(Ratio::parse(r).unwrap())),
+    ]
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    plans: Vec<(Plan, u64)>,
+    concurrency: usize,
+    criterion: Criterion,
+    retries: u32,
+    blocking: bool,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        prop::collection::vec((plan(), 0u64..3), 0..12),
+        0usize..5,
+        criterion(),
+        0u32..3,
+        any::<bool>(),
+    )
+        .prop_map(|(plans, concurrency, criterion, retries, blocking)| Case {
+            plans,
+            concurrency,
+            criterion,
+            retries,
+            blocking,
+        })
+}
+
+fn check(case: Case) -> Result<(), TestCaseError> {
+    let n = case.plans.len();
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let probe = Probe::new(n);
+    let recorder = Recorder::new();
+    let scripts: Vec<Script> = case.plans.iter().map(|&(p, d)| p.script(d)).collect();
+    let spec = MapSpec::new("prop")
+        .concurrency(case.concurrency)
+        .criterion(case.criterion)
+        .retries(case.retries);
+    let options = RunOptions::new().observer(recorder.clone());
+    let rt = runtime();
+    let inputs: Vec<usize> = (0..n).collect();
+    let outcome = tokio.block_on(async {
+        if case.blocking {
+            rt.run_map(&spec, inputs, scripted_blocking(&probe, scripts), options)
+                .await
+        } else {
+            rt.run_map(&spec, inputs, scripted(&probe, scripts), options)
+                .await
+        }
+    });
+    // Let stragglers (uninterruptible blocking attempts) finish before reading the probe.
+    drop(tokio);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+
+    let min_successes = match case.criterion.min_successes(n) {
+        Ok(m) => m,
+        Err(_) => {
+            let spec_error = matches!(outcome.result, Err(MapError::Spec { .. }));
+            prop_assert!(spec_error);
+            prop_assert_eq!(probe.total_starts.load(Ordering::SeqCst), 0);
+            return Ok(());
+        }
+    };
+    let would_succeed = case
+        .plans
+        .iter()
+        .filter(|(p, _)| p.succeeds(case.retries))
+        .count();
+
+    // Success exactly when enough elements can succeed; then every element has finished.
+    prop_assert_eq!(outcome.result.is_ok(), would_succeed >= min_successes);
+    let report = &outcome.report;
+    if let Ok(outputs) = &outcome.result {
+        prop_assert_eq!(outputs.len(), n);
+        for (i, (plan, _)) in case.plans.iter().enumerate() {
+            let expected = plan.succeeds(case.retries).then_some(i * 10);
+            prop_assert_eq!(outputs[i], expected);
+        }
+        prop_assert_eq!(report.totals.succeeded, would_succeed);
+        prop_assert!(report.totals.succeeded >= min_successes);
+        prop_assert_eq!(report.totals.finished(), n);
+    } else {
+        let too_many = matches!(outcome.result, Err(MapError::TooManyFailures { .. }));
+        prop_assert!(too_many);
+        prop_assert!(n - report.totals.failed < min_successes);
+    }
+    prop_assert_eq!(report.elements.len(), n);
+
+    // The window is never exceeded.
+    if case.concurrency > 0 {
+        prop_assert!(probe.max_active.load(Ordering::SeqCst) <= case.concurrency);
+    }
+    let events = recorder.events();
+    let cap = if case.concurrency == 0 {
+        n
+    } else {
+        case.concurrency
+    };
+    prop_assert!(events.iter().all(|e| e.counts().running <= cap));
+
+    // At most retries + 1 attempts per element.
+    let attempts = probe.attempts();
+    prop_assert!(attempts.iter().all(|&a| a <= case.retries + 1));
+    prop_assert!(report
+        .elements
+        .iter()
+        .all(|e| e.attempts <= case.retries + 1));
+
+    // Nothing starts after the failing-early decision.
+    if let Some(decision) = events.iter().position(|e| match e {
+        MapEvent::Failed {
+            will_retry, counts, ..
+        }
+        | MapEvent::TimedOut {
+            will_retry, counts, ..
+        } => !will_retry && n - counts.failed < min_successes,
+        _ => false,
+    }) {
+        prop_assert!(outcome.result.is_err());
+        let started_after = events[decision..]
+            .iter()
+            .filter(|e| matches!(e, MapEvent::Started { .. }))
+            .count();
+        prop_assert_eq!(started_after, 0);
+    }
+    // Only started elements ever ran.
+    let started: BTreeSet<(usize, u32)> = events
+        .iter()
+        .filter_map(|e| match e {
+            MapEvent::Started { index, attempt, .. } => Some((*index, *attempt)),
+            _ => None,
+        })
+        .collect();
+    let ran: BTreeSet<(usize, u32)> = probe.starts.lock().unwrap().iter().copied().collect();
+    prop_assert!(ran.is_subset(&started));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn maps_keep_their_invariants(case in case()) {
+        check(case)?;
+    }
+}
