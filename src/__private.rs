@@ -45,3 +45,18 @@ impl<E: std::error::Error + Send + Sync + 'static> TaskErrorType for E {}
 pub fn result_into_attempt<T, E: TaskErrorType>(result: Result<T, E>) -> Result<T, TaskError> {
     result.map_err(TaskError::from_error)
 }
+
+/// Workflow execution: contexts, node calls, shared values.
+pub use crate::workflow::{
+    call_as_task, completion, join_nodes, node_value, ready_value, CallTuple, MapNodeCall,
+    NodeCall, Overrides, TaskNodeCall, Value, Workflow, WorkflowCtx, WorkflowNodeCall,
+};
+
+/// The graph model that `#[workflow]` describes itself with.
+pub use maptask_core::{Graph, GraphNode, NodeKind};
+
+/// The runtime a workflow runs on by default.
+pub use maptask_runtime::Runtime;
+
+/// A boxed future, for the workflow trait.
+pub use futures::future::BoxFuture;

@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 mod mapped;
+pub mod workflow;
 
 #[doc(hidden)]
 pub mod __private;
@@ -32,10 +33,11 @@ pub use mapped::{Bound, MapTask, Strict, Tolerance, Tolerant};
 pub use maptask_core::{
     describe_serde, error, meta, spec, task, types, Criterion, Describe, ElementFailure,
     Execution, FailureKind, Interface, MapError, MapSpec, Metadata, Param, Ratio, Resources,
-    SpecError, Task, TaskError, TypeDesc,
+    SpecError, Task, TaskError, TypeDesc, Graph, GraphNode, NodeKind, NodeFailure, WorkflowError,
 };
 pub use maptask_runtime as runtime;
 pub use maptask_runtime::Runtime;
+pub use workflow::{Workflow, WorkflowCtx};
 
 /// Turns a function into a task.
 ///
@@ -78,12 +80,16 @@ pub use maptask_runtime::Runtime;
 /// `extern` or variadic.
 pub use maptask_macros::task;
 
+#[doc = include_str!("docs/workflow.md")]
+pub use maptask_macros::workflow;
+
 #[doc = include_str!("docs/map_task.md")]
 pub use maptask_macros::map_task;
 
 /// The names most programs need: `use maptask::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        map_task, task, Describe, MapError, MapTask, Runtime, Task, TaskError,
+        map_task, task, workflow, Describe, MapError, MapTask, Runtime, Task, TaskError,
+        WorkflowError,
     };
 }

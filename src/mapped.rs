@@ -426,6 +426,23 @@ macro_rules! impl_call {
                 self.run(elements).await
             }
         }
+
+        impl<T, $($ty,)+ B, K> crate::workflow::CallTuple<($(Vec<$ty>,)+)> for MapTask<T, ($($ty,)+), B, K>
+        where
+            T: Task,
+            $($ty: Clone + Send + Sync + 'static,)+
+            B: Send + Sync + 'static,
+            K: Tolerance,
+        {
+            type Output = K::Output<T::Output>;
+
+            fn call_tuple(
+                &self,
+                ($($arg,)+): ($(Vec<$ty>,)+),
+            ) -> futures::future::BoxFuture<'_, Result<Self::Output, MapError>> {
+                Box::pin(self.call($($arg),+))
+            }
+        }
     };
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::meta::Resources;
 use crate::types::TypeDesc;
 
 /// What a node runs.
@@ -35,6 +36,10 @@ pub struct GraphNode {
     pub kind: NodeKind,
     /// The name of the task or workflow it runs.
     pub entity: String,
+    /// Requested resources: the task's own, with the node's overrides applied.
+    pub requests: Resources,
+    /// Resource limits: the task's own, with the node's overrides applied.
+    pub limits: Resources,
 }
 
 /// The id of the pseudo-node that stands for the workflow's inputs.

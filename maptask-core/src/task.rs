@@ -70,6 +70,8 @@ pub trait Task: Send + Sync + 'static {
     const METADATA: Metadata;
     /// Whether the body is `async` or blocking.
     const EXECUTION: Execution;
+    /// Whether this is a `#[workflow]` rather than a `#[task]`.
+    const IS_WORKFLOW: bool = false;
 
     /// The typed interface.
     fn interface() -> Interface;

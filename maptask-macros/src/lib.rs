@@ -5,6 +5,7 @@
 //! tokens, `validate` checks it and reports every problem at those tokens, `expand` writes code.
 //!
 //! * [`task`](macro@task): `task/`.
+//! * [`workflow`](macro@workflow): `workflow/`.
 //! * [`map_task!`](macro@map_task): `map/`. It expands to a call of the task's hidden signature
 //!   macro, which calls back into `__with_signature!` (`callback.rs`) with the parameter names.
 
@@ -14,11 +15,18 @@ mod callback;
 mod common;
 mod map;
 mod task;
+mod workflow;
 
 /// Turns a function into a task. See the `maptask` crate for the documentation.
 #[proc_macro_attribute]
 pub fn task(args: TokenStream, item: TokenStream) -> TokenStream {
     task::entry(args.into(), item.into()).into()
+}
+
+/// Turns a function into a workflow. See the `maptask` crate for the documentation.
+#[proc_macro_attribute]
+pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
+    workflow::entry(args.into(), item.into()).into()
 }
 
 /// Maps a task over lists. See the `maptask` crate for the documentation.

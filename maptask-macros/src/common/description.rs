@@ -31,6 +31,8 @@ pub struct Description<'a> {
     pub call: TokenStream,
     /// The body of `Task::call_blocking`.
     pub call_blocking: TokenStream,
+    /// More items of the `Task` implementation.
+    pub task_items: TokenStream,
 }
 
 impl Description<'_> {
@@ -52,6 +54,7 @@ impl Description<'_> {
             execution,
             call,
             call_blocking,
+            task_items,
         } = self;
         let private = quote!(#krate::__private);
         let param_impls = param_types.iter().enumerate().map(|(i, ty)| {
@@ -78,6 +81,7 @@ impl Description<'_> {
                     const DOC: &'static str = #doc;
                     const METADATA: #private::Metadata = #metadata;
                     const EXECUTION: #private::Execution = #execution;
+                    #task_items
 
                     fn interface() -> #private::Interface {
                         #private::Interface {

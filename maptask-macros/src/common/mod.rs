@@ -3,3 +3,4 @@
 pub mod description;
 pub mod diagnostics;
 pub mod duration;
+pub mod quantity;

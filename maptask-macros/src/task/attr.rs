@@ -8,6 +8,7 @@ use syn::{LitBool, LitStr};
 
 use crate::common::diagnostics::Errors;
 use crate::common::duration::parse_duration;
+use crate::common::quantity::is_quantity;
 
 const OPTIONS: &str =
     "`retries`, `timeout`, `cache`, `interruptible`, `name`, `requests(…)`, `limits(…)`, `env(…)`, `crate`";
@@ -191,22 +192,6 @@ fn parse_resources(
         Ok(())
     })?;
     Ok(spec)
-}
-
-/// A Kubernetes quantity: a decimal number and an optional suffix.
-fn is_quantity(text: &str) -> bool {
-    const SUFFIXES: [&str; 14] = [
-        "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
-    ];
-    let digits = text
-        .bytes()
-        .take_while(|b| b.is_ascii_digit() || *b == b'.')
-        .count();
-    let (number, suffix) = text.split_at(digits);
-    !number.is_empty()
-        && number.bytes().filter(|b| *b == b'.').count() <= 1
-        && number != "."
-        && SUFFIXES.contains(&suffix)
 }
 
 /// Skips `= value` or `(…)` after a key already reported, so parsing can go on.

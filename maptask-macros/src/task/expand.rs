@@ -113,6 +113,7 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
         execution,
         call,
         call_blocking,
+        task_items: TokenStream::new(),
     };
     let described = description.emit();
     quote! {
