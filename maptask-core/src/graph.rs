@@ -43,12 +43,12 @@ pub struct GraphNode {
 }
 
 /// The id of the pseudo-node that stands for the workflow's inputs.
-pub const START: &str = "start";
+pub const INPUTS: &str = "inputs";
 /// The id of the pseudo-node that stands for the workflow's output.
-pub const END: &str = "end";
+pub const OUTPUTS: &str = "outputs";
 
 /// A workflow's graph. Edges go from a producer to a consumer; the workflow's inputs are the
-/// node [`START`] and its output the node [`END`].
+/// node [`INPUTS`] and its output the node [`OUTPUTS`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Graph {
     /// The workflow's name.
@@ -81,7 +81,7 @@ impl Graph {
     /// A Mermaid flowchart.
     pub fn to_mermaid(&self) -> String {
         let mut out = String::from("flowchart TD\n");
-        let _ = writeln!(out, "    {START}([\"{START}\"])");
+        let _ = writeln!(out, "    {INPUTS}([\"{INPUTS}\"])");
         for node in &self.nodes {
             let _ = writeln!(
                 out,
@@ -92,7 +92,7 @@ impl Graph {
                 escape(&node.entity)
             );
         }
-        let _ = writeln!(out, "    {END}([\"{END}\"])");
+        let _ = writeln!(out, "    {OUTPUTS}([\"{OUTPUTS}\"])");
         for (from, to) in &self.edges {
             let _ = writeln!(out, "    {from} --> {to}");
         }
@@ -103,7 +103,7 @@ impl Graph {
     pub fn to_dot(&self) -> String {
         let mut out = format!("digraph \"{}\" {{\n", escape(&self.name));
         out.push_str("    rankdir=TB;\n");
-        let _ = writeln!(out, "    \"{START}\" [shape=oval];");
+        let _ = writeln!(out, "    \"{INPUTS}\" [shape=oval];");
         for node in &self.nodes {
             let _ = writeln!(
                 out,
@@ -114,7 +114,7 @@ impl Graph {
                 escape(&node.entity)
             );
         }
-        let _ = writeln!(out, "    \"{END}\" [shape=oval];");
+        let _ = writeln!(out, "    \"{OUTPUTS}\" [shape=oval];");
         for (from, to) in &self.edges {
             let _ = writeln!(out, "    \"{from}\" -> \"{to}\";");
         }

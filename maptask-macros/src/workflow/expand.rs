@@ -281,7 +281,7 @@ fn graph(
     }
     if let Some(out) = &body.output {
         for dep in &out.deps {
-            add(body.origin(*dep), "end");
+            add(body.origin(*dep), "outputs");
         }
     }
     let edges = edges.iter().map(|(from, to)| {

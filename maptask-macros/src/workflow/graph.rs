@@ -70,7 +70,7 @@ impl Body {
     /// Where a value comes from in the graph: `start`, a node id, or nowhere (a constant).
     pub fn origin(&self, value: usize) -> Option<String> {
         match &self.values[value].producer {
-            Producer::Input(_) => Some("start".to_owned()),
+            Producer::Input(_) => Some("inputs".to_owned()),
             Producer::Constant(_) => None,
             Producer::Node(k) => Some(self.nodes[*k].id.clone()),
             Producer::Alias(of) | Producer::Projection { of, .. } => self.origin(*of),
@@ -392,7 +392,8 @@ impl Analyzer {
     }
 
     fn unique_id(&self, base: String) -> String {
-        let taken = |id: &str| self.nodes.iter().any(|n| n.id == id);
+        // `inputs` and `outputs` name the graph's two pseudo-nodes.
+        let taken = |id: &str| id == "inputs" || id == "outputs" || self.nodes.iter().any(|n| n.id == id);
         if !taken(&base) {
             return base;
         }
