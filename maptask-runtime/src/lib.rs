@@ -5,7 +5,7 @@
 //! unstarted indices, per-element retries with optional exponential backoff, per-attempt
 //! timeouts, panic capture, failing early as soon as the minimum number of successes can no
 //! longer be reached, and cancellation by dropping the future or through a
-//! [`CancellationToken`](tokio_util::sync::CancellationToken).
+//! [`CancellationToken`].
 //!
 //! * [`Runtime::run_map`] runs a map and returns a [`MapOutcome`]: the outputs in input order
 //!   and a [`MapReport`].
