@@ -44,15 +44,25 @@ async fn my_mappable_task(a: i64) -> Option<String> {
 #[workflow]
 fn render_all(n: i64) -> String {
     let xs = numbers(n);
-    let rendered = map_task!(render, concurrency = 4, min_success_ratio = 0.9, prefix = "#".to_string())(x = xs)
-        .with_overrides(requests(cpu = "10m"));
+    let rendered = map_task!(
+        render,
+        concurrency = 4,
+        min_success_ratio = 0.9,
+        prefix = "#".to_string()
+    )(x = xs)
+    .with_overrides(requests(cpu = "10m"));
     report(rendered)
 }
 
 #[workflow]
 fn my_wf(x: Vec<i64>) -> Vec<Option<Option<String>>> {
-    map_task!(my_mappable_task, concurrency = 10, min_success_ratio = 0.75, retries = 1)(a = x)
-        .with_overrides(requests(cpu = "10m"))
+    map_task!(
+        my_mappable_task,
+        concurrency = 10,
+        min_success_ratio = 0.75,
+        retries = 1
+    )(a = x)
+    .with_overrides(requests(cpu = "10m"))
 }
 
 #[tokio::main]
@@ -68,7 +78,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("== a map called directly ==");
     let by_ten = map_task!(scale, concurrency = 4, factor = 10);
-    println!("{} over [1, 2, 3] -> {:?}", by_ten.name(), by_ten.call(vec![1, 2, 3]).await?);
+    println!(
+        "{} over [1, 2, 3] -> {:?}",
+        by_ten.name(),
+        by_ten.call(vec![1, 2, 3]).await?
+    );
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! The only paths generated code uses. Not a public API: anything here may change in any release.
 
 /// The task model, implemented by `#[task]`.
-pub use maptask_core::{Describe, Execution, Interface, Metadata, Param, Resources, Task, TaskError, TaskResult};
+pub use maptask_core::{
+    Describe, Execution, Interface, Metadata, Param, Resources, Task, TaskError, TaskResult,
+};
 
 /// Runs an `async` task's future on the current thread for `Task::call_blocking`.
 pub use futures::executor::block_on;
@@ -28,8 +30,6 @@ pub trait TaskParam<const I: usize> {
 pub trait BoundValue: Clone + Send + Sync + 'static {}
 
 impl<T: Clone + Send + Sync + 'static> BoundValue for T {}
-
-
 
 /// An error type a task can fail with.
 #[diagnostic::on_unimplemented(

@@ -31,9 +31,9 @@ pub mod __private;
 
 pub use mapped::{Bound, MapTask, Strict, Tolerance, Tolerant};
 pub use maptask_core::{
-    describe_serde, error, meta, spec, task, types, Criterion, Describe, ElementFailure,
-    Execution, FailureKind, Interface, MapError, MapSpec, Metadata, Param, Ratio, Resources,
-    SpecError, Task, TaskError, TypeDesc, Graph, GraphNode, NodeKind, NodeFailure, WorkflowError,
+    describe_serde, error, meta, spec, task, types, Criterion, Describe, ElementFailure, Execution,
+    FailureKind, Graph, GraphNode, Interface, MapError, MapSpec, Metadata, NodeFailure, NodeKind,
+    Param, Ratio, Resources, SpecError, Task, TaskError, TypeDesc, WorkflowError,
 };
 pub use maptask_runtime as runtime;
 pub use maptask_runtime::Runtime;
@@ -93,3 +93,8 @@ pub mod prelude {
         WorkflowError,
     };
 }
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -376,7 +376,10 @@ where
         (result, outcome.report)
     }
 
-    fn length_mismatch(&self, lengths: &[usize]) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
+    fn length_mismatch(
+        &self,
+        lengths: &[usize],
+    ) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
         let error = MapError::LengthMismatch {
             map: self.name.clone(),
             lengths: self

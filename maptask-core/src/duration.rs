@@ -11,7 +11,9 @@ use std::time::Duration;
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let s = text.trim();
     if s.is_empty() {
-        return Err("a duration cannot be empty; write e.g. \"30s\", \"250ms\" or \"1m30s\"".into());
+        return Err(
+            "a duration cannot be empty; write e.g. \"30s\", \"250ms\" or \"1m30s\"".into(),
+        );
     }
     let mut total: u128 = 0;
     let mut rest = s;
@@ -62,4 +64,3 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let nanos = (total % 1_000_000_000) as u32;
     Ok(Duration::new(secs, nanos))
 }
-

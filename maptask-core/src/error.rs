@@ -164,7 +164,9 @@ impl StdError for TaskError {
 
 impl PartialEq for TaskError {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && self.message == other.message && self.permanent == other.permanent
+        self.kind == other.kind
+            && self.message == other.message
+            && self.permanent == other.permanent
     }
 }
 
@@ -280,7 +282,9 @@ pub fn summarize_failures(failures: &[ElementFailure]) -> String {
     sorted.sort_by_key(|f| f.index);
     let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
     for failure in sorted {
-        let message = failure.last_error().map_or("unknown error", |e| e.message());
+        let message = failure
+            .last_error()
+            .map_or("unknown error", |e| e.message());
         match groups.iter_mut().find(|(m, _)| *m == message) {
             Some((_, indices)) => indices.push(failure.index),
             None => groups.push((message, vec![failure.index])),

@@ -18,9 +18,9 @@ pub mod types;
 pub mod workflow;
 
 pub use error::{ElementFailure, FailureKind, MapError, SpecError, TaskError};
+pub use graph::{Graph, GraphNode, NodeKind};
 pub use meta::{Metadata, Resources};
 pub use spec::{Criterion, MapSpec, Ratio};
 pub use task::{Execution, Interface, Param, Task, TaskResult};
 pub use types::{Describe, TypeDesc};
-pub use graph::{Graph, GraphNode, NodeKind};
 pub use workflow::{NodeFailure, WorkflowError};

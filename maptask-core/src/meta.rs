@@ -98,13 +98,18 @@ mod tests {
     fn malformed_durations_name_the_fault() {
         assert_eq!(
             parse_duration("30"),
-            Err("`30` is not a duration: `30` has no unit; add one of ns, us, ms, s, m, h, d".into())
+            Err(
+                "`30` is not a duration: `30` has no unit; add one of ns, us, ms, s, m, h, d"
+                    .into()
+            )
         );
         assert_eq!(
             parse_duration("s"),
             Err("`s` is not a duration: expected a number at `s`; write e.g. \"30s\", \"250ms\" or \"1m30s\"".into())
         );
         assert!(parse_duration("").is_err());
-        assert!(parse_duration("10parsecs").unwrap_err().contains("unknown unit `parsecs`"));
+        assert!(parse_duration("10parsecs")
+            .unwrap_err()
+            .contains("unknown unit `parsecs`"));
     }
 }

@@ -20,7 +20,9 @@ impl fmt::Display for NodeFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NodeFailure::Task(failure) => {
-                let last = failure.last_error().map_or("unknown error", |e| e.message());
+                let last = failure
+                    .last_error()
+                    .map_or("unknown error", |e| e.message());
                 write!(
                     f,
                     "{last} (after {} attempt{})",

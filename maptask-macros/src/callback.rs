@@ -23,7 +23,10 @@ pub enum Kind {
 }
 
 enum Mode {
-    Map { args: MapArgs, call: Option<CallArgs> },
+    Map {
+        args: MapArgs,
+        call: Option<CallArgs>,
+    },
     Inputs(CallArgs),
 }
 
@@ -117,7 +120,9 @@ pub fn expand(input: TokenStream) -> TokenStream {
         Err(e) => return e.to_compile_error(),
     };
     let result = match &input.mode {
-        Mode::Map { args, call } => map::expand_map(&input.path, &input.params, args, call.as_ref()),
+        Mode::Map { args, call } => {
+            map::expand_map(&input.path, &input.params, args, call.as_ref())
+        }
         Mode::Inputs(call) => expand_inputs(&input, call),
     };
     result.unwrap_or_else(|e| e.to_compile_error())
@@ -132,11 +137,15 @@ fn expand_inputs(input: &Input, call: &CallArgs) -> syn::Result<TokenStream> {
     let locals: Vec<Ident> = (0..ordered.len())
         .map(|i| format_ident!("__maptask_input{}", i))
         .collect();
-    let lets = ordered.iter().zip(&locals).enumerate().map(|(i, (value, local))| {
-        quote_spanned! {value.span()=>
-            let #local: <#path as #private::TaskParam<#i>>::Type = #value;
-        }
-    });
+    let lets = ordered
+        .iter()
+        .zip(&locals)
+        .enumerate()
+        .map(|(i, (value, local))| {
+            quote_spanned! {value.span()=>
+                let #local: <#path as #private::TaskParam<#i>>::Type = #value;
+            }
+        });
     let node = match input.kind {
         Kind::Task => quote!(#private::TaskNodeCall::<#path>::new),
         Kind::Workflow => quote!(#private::WorkflowNodeCall::<#path>::new),
@@ -188,11 +197,17 @@ impl CallArgs {
         for arg in &self.args {
             let Expr::Assign(assign) = arg else { continue };
             let Expr::Path(left) = &*assign.left else {
-                errors.push_spanned(&assign.left, format!("expected the name of a {what} of `{task}`"));
+                errors.push_spanned(
+                    &assign.left,
+                    format!("expected the name of a {what} of `{task}`"),
+                );
                 continue;
             };
             let Some(ident) = left.path.get_ident() else {
-                errors.push_spanned(&assign.left, format!("expected the name of a {what} of `{task}`"));
+                errors.push_spanned(
+                    &assign.left,
+                    format!("expected the name of a {what} of `{task}`"),
+                );
                 continue;
             };
             match names.iter().position(|n| n == ident) {

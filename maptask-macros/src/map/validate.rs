@@ -214,10 +214,14 @@ enum RatioLiteral {
 fn ratio_literal(expr: &Expr) -> RatioLiteral {
     match expr {
         Expr::Lit(lit) => match &lit.lit {
-            Lit::Float(f) if f.suffix().is_empty() || f.suffix() == "f64" || f.suffix() == "f32" => {
+            Lit::Float(f)
+                if f.suffix().is_empty() || f.suffix() == "f64" || f.suffix() == "f32" =>
+            {
                 decimal_in_unit_interval(f.base10_digits(), f.span())
             }
-            Lit::Int(i) if i.suffix().is_empty() => decimal_in_unit_interval(i.base10_digits(), i.span()),
+            Lit::Int(i) if i.suffix().is_empty() => {
+                decimal_in_unit_interval(i.base10_digits(), i.span())
+            }
             _ => RatioLiteral::NotANumber,
         },
         Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match &*u.expr {

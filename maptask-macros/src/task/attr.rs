@@ -55,7 +55,10 @@ pub fn parse(args: TokenStream) -> syn::Result<TaskAttr> {
             key
         };
         if seen.contains(&key) {
-            errors.push_spanned(&meta.path, format!("duplicate task option `{key}`; give it once"));
+            errors.push_spanned(
+                &meta.path,
+                format!("duplicate task option `{key}`; give it once"),
+            );
             return skip_value(&meta);
         }
         seen.push(key.clone());
@@ -84,14 +87,20 @@ pub fn parse(args: TokenStream) -> syn::Result<TaskAttr> {
             "cache" => {
                 let lit: LitStr = meta.value()?.parse()?;
                 if lit.value().trim().is_empty() {
-                    errors.push_spanned(&lit, "`cache` takes a non-empty version, e.g. `cache = \"1.0\"`");
+                    errors.push_spanned(
+                        &lit,
+                        "`cache` takes a non-empty version, e.g. `cache = \"1.0\"`",
+                    );
                 }
                 attr.cache = Some(lit);
             }
             "interruptible" => {
                 let value: syn::Expr = meta.value()?.parse()?;
                 match &value {
-                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(LitBool { value, .. }), .. }) => {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Bool(LitBool { value, .. }),
+                        ..
+                    }) => {
                         attr.interruptible = Some(*value);
                     }
                     _ => errors.push_spanned(&value, "`interruptible` takes `true` or `false`"),
@@ -100,7 +109,10 @@ pub fn parse(args: TokenStream) -> syn::Result<TaskAttr> {
             "name" => {
                 let lit: LitStr = meta.value()?.parse()?;
                 if lit.value().trim().is_empty() {
-                    errors.push_spanned(&lit, "`name` cannot be empty; write e.g. `name = \"etl.clean\"`");
+                    errors.push_spanned(
+                        &lit,
+                        "`name` cannot be empty; write e.g. `name = \"etl.clean\"`",
+                    );
                 }
                 attr.name = Some(lit);
             }

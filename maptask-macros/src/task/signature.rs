@@ -43,7 +43,10 @@ pub fn parse(func: &syn::ItemFn) -> syn::Result<Signature> {
         errors.push_spanned(abi, "a task cannot be an `extern` function; remove the ABI");
     }
     if let Some(variadic) = &sig.variadic {
-        errors.push_spanned(variadic, "a task cannot be variadic; take a `Vec<T>` instead");
+        errors.push_spanned(
+            variadic,
+            "a task cannot be variadic; take a `Vec<T>` instead",
+        );
     }
     if !sig.generics.params.is_empty() {
         errors.push_spanned(
@@ -51,7 +54,10 @@ pub fn parse(func: &syn::ItemFn) -> syn::Result<Signature> {
             "a task cannot be generic: its interface must name concrete types; write a task per type, or take an enum",
         );
     } else if let Some(where_clause) = &sig.generics.where_clause {
-        errors.push_spanned(where_clause, "a task cannot have a `where` clause; remove it");
+        errors.push_spanned(
+            where_clause,
+            "a task cannot have a `where` clause; remove it",
+        );
     }
 
     let mut params = Vec::new();

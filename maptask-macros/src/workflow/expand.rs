@@ -56,12 +56,17 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
         params_desc: params_desc.clone(),
         output_ty: output_ty.clone(),
         output_desc: output_desc.clone(),
-        output_rust_type: wf.output.as_ref().map_or_else(|| "()".to_owned(), type_string),
+        output_rust_type: wf
+            .output
+            .as_ref()
+            .map_or_else(|| "()".to_owned(), type_string),
         metadata: quote!(#private::Metadata::DEFAULT),
         execution: quote!(#private::Execution::Async),
         call: quote!(#private::call_as_task::<Self>(__maptask_inputs)),
         call_blocking: quote!(#private::block_on(<Self as #private::Task>::call(__maptask_inputs))),
-        task_items: quote!(const IS_WORKFLOW: bool = true;),
+        task_items: quote!(
+            const IS_WORKFLOW: bool = true;
+        ),
     };
     let described = description.emit();
 
@@ -284,13 +289,18 @@ fn graph(
             add(body.origin(*dep), "outputs");
         }
     }
-    let edges = edges.iter().map(|(from, to)| {
-        quote!((::std::string::String::from(#from), ::std::string::String::from(#to)))
-    });
-    let inputs = wf.inputs.iter().zip(params_desc).map(|((name, _), _)| name.to_string());
-    let input_descs = wf.inputs.iter().map(|(_, ty)| {
-        quote_spanned!(ty.span()=> <#ty as #private::Describe>::type_desc())
-    });
+    let edges = edges.iter().map(
+        |(from, to)| quote!((::std::string::String::from(#from), ::std::string::String::from(#to))),
+    );
+    let inputs = wf
+        .inputs
+        .iter()
+        .zip(params_desc)
+        .map(|((name, _), _)| name.to_string());
+    let input_descs = wf
+        .inputs
+        .iter()
+        .map(|(_, ty)| quote_spanned!(ty.span()=> <#ty as #private::Describe>::type_desc()));
     quote! {
         #private::Graph {
             name: ::std::string::String::from(<Self as #private::Task>::NAME),

@@ -35,7 +35,11 @@ pub struct Value {
 
 pub enum Call {
     /// A `#[task]` or `#[workflow]` call; which one is learnt from the callee's signature macro.
-    Entity { path: syn::Path, args: Vec<Expr>, span: Span },
+    Entity {
+        path: syn::Path,
+        args: Vec<Expr>,
+        span: Span,
+    },
     /// `map_task!(path, key = value…)(args…)`.
     Map {
         path: syn::Path,
@@ -196,11 +200,15 @@ impl Analyzer {
 
     fn local(&mut self, local: &syn::Local) {
         let Some(init) = &local.init else {
-            self.errors.push_spanned(local, "a workflow `let` binds a value: write `let name = task(…);`");
+            self.errors.push_spanned(
+                local,
+                "a workflow `let` binds a value: write `let name = task(…);`",
+            );
             return;
         };
         if let Some((_, diverge)) = &init.diverge {
-            self.errors.push_spanned(diverge, "`let … else` is not part of the workflow language");
+            self.errors
+                .push_spanned(diverge, "`let … else` is not part of the workflow language");
             return;
         }
         let (pat, ty) = match &local.pat {
@@ -260,7 +268,9 @@ impl Analyzer {
     /// The value a bare name refers to.
     fn value_path(&self, expr: &Expr) -> Option<usize> {
         match expr {
-            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
+            Expr::Path(p) if p.qself.is_none() => {
+                p.path.get_ident().and_then(|i| self.lookup(&i.to_string()))
+            }
             Expr::Paren(p) => self.value_path(&p.expr),
             _ => None,
         }
@@ -307,8 +317,10 @@ impl Analyzer {
     fn node(&mut self, expr: &Expr, binding: Option<Ident>, ty: Option<Type>) -> usize {
         let (call_expr, overrides) = match expr {
             Expr::MethodCall(m) if m.method == "with_overrides" => {
-                if matches!(&*m.receiver, Expr::MethodCall(inner) if inner.method == "with_overrides") {
-                    self.errors.push_spanned(&m.method, "give all overrides in one `.with_overrides(…)`");
+                if matches!(&*m.receiver, Expr::MethodCall(inner) if inner.method == "with_overrides")
+                {
+                    self.errors
+                        .push_spanned(&m.method, "give all overrides in one `.with_overrides(…)`");
                 }
                 let overrides = match overrides::parse(&m.args) {
                     Ok(o) => o,
@@ -330,8 +342,13 @@ impl Analyzer {
                     span: c.paren_token.span.join(),
                 },
                 other => {
-                    self.errors.push_spanned(other, "expected a task, `map_task!(…)` or workflow here");
-                    return self.push_value(anon_name(self.values.len()), ty, Producer::Constant(syn::parse_quote!(())));
+                    self.errors
+                        .push_spanned(other, "expected a task, `map_task!(…)` or workflow here");
+                    return self.push_value(
+                        anon_name(self.values.len()),
+                        ty,
+                        Producer::Constant(syn::parse_quote!(())),
+                    );
                 }
             },
             other => {
@@ -339,7 +356,11 @@ impl Analyzer {
                     other,
                     "`.with_overrides(…)` applies to a task, `map_task!(…)(…)` or workflow call",
                 );
-                return self.push_value(anon_name(self.values.len()), ty, Producer::Constant(syn::parse_quote!(())));
+                return self.push_value(
+                    anon_name(self.values.len()),
+                    ty,
+                    Producer::Constant(syn::parse_quote!(())),
+                );
             }
         };
         let deps = self.refs(&call_values(&call));
@@ -393,7 +414,8 @@ impl Analyzer {
 
     fn unique_id(&self, base: String) -> String {
         // `inputs` and `outputs` name the graph's two pseudo-nodes.
-        let taken = |id: &str| id == "inputs" || id == "outputs" || self.nodes.iter().any(|n| n.id == id);
+        let taken =
+            |id: &str| id == "inputs" || id == "outputs" || self.nodes.iter().any(|n| n.id == id);
         if !taken(&base) {
             return base;
         }
@@ -477,10 +499,24 @@ pub fn is_node_like(expr: &Expr) -> bool {
     match expr {
         Expr::MethodCall(m) if m.method == "with_overrides" => true,
         Expr::Call(c) => match &*c.func {
-            Expr::Macro(mac) => mac.mac.path.segments.last().is_some_and(|s| s.ident == "map_task"),
+            Expr::Macro(mac) => mac
+                .mac
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "map_task"),
             Expr::Path(p) if p.qself.is_none() => {
-                let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-                let starts_lower = |s: &String| s.chars().next().is_some_and(|c| c.is_lowercase() || c == '_');
+                let segments: Vec<String> = p
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                let starts_lower = |s: &String| {
+                    s.chars()
+                        .next()
+                        .is_some_and(|c| c.is_lowercase() || c == '_')
+                };
                 segments.last().is_some_and(starts_lower) && segments.iter().all(starts_lower)
             }
             _ => false,

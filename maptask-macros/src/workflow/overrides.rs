@@ -34,7 +34,10 @@ pub fn parse(args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>) -> syn::R
                     continue;
                 };
                 if seen.contains(&key) {
-                    errors.push_spanned(&assign.left, format!("duplicate override `{key}`; give it once"));
+                    errors.push_spanned(
+                        &assign.left,
+                        format!("duplicate override `{key}`; give it once"),
+                    );
                     continue;
                 }
                 seen.push(key.clone());
@@ -68,18 +71,27 @@ pub fn parse(args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>) -> syn::R
                     "requests" => &mut out.requests,
                     "limits" => &mut out.limits,
                     _ => {
-                        errors.push_spanned(&call.func, format!("unknown override `{key}`; the overrides are {KEYS}"));
+                        errors.push_spanned(
+                            &call.func,
+                            format!("unknown override `{key}`; the overrides are {KEYS}"),
+                        );
                         continue;
                     }
                 };
                 if seen.contains(&key) {
-                    errors.push_spanned(&call.func, format!("duplicate override `{key}`; give it once"));
+                    errors.push_spanned(
+                        &call.func,
+                        format!("duplicate override `{key}`; give it once"),
+                    );
                     continue;
                 }
                 seen.push(key.clone());
                 for resource in &call.args {
                     let Expr::Assign(assign) = resource else {
-                        errors.push_spanned(resource, format!("write `{key}(cpu = \"500m\", mem = \"1Gi\")`"));
+                        errors.push_spanned(
+                            resource,
+                            format!("write `{key}(cpu = \"500m\", mem = \"1Gi\")`"),
+                        );
                         continue;
                     };
                     let name = ident_of(&assign.left).unwrap_or_default();
@@ -112,13 +124,18 @@ fn ident_of(expr: &Expr) -> Option<String> {
 
 fn string_lit(expr: &Expr) -> Option<&LitStr> {
     match expr {
-        Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => Some(s),
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Some(s),
         _ => None,
     }
 }
 
 fn is_node_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 impl Overrides {

@@ -46,23 +46,37 @@ pub fn parse(args: TokenStream, func: &syn::ItemFn) -> syn::Result<WorkflowFn<'_
         errors.push_spanned(token, "a workflow cannot be `unsafe`; remove `unsafe`");
     }
     if let Some(abi) = &sig.abi {
-        errors.push_spanned(abi, "a workflow cannot be an `extern` function; remove the ABI");
+        errors.push_spanned(
+            abi,
+            "a workflow cannot be an `extern` function; remove the ABI",
+        );
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.push_spanned(&sig.generics, "a workflow cannot be generic: its interface must name concrete types");
+        errors.push_spanned(
+            &sig.generics,
+            "a workflow cannot be generic: its interface must name concrete types",
+        );
     }
     let mut inputs = Vec::new();
     for input in &sig.inputs {
         match input {
-            FnArg::Receiver(r) => errors.push_spanned(r, "a workflow cannot take `self`; make it a free function"),
+            FnArg::Receiver(r) => {
+                errors.push_spanned(r, "a workflow cannot take `self`; make it a free function")
+            }
             FnArg::Typed(typed) => match &*typed.pat {
                 Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                     if matches!(&*typed.ty, Type::Reference(_) | Type::ImplTrait(_)) {
-                        errors.push_spanned(&typed.ty, "a workflow input is an owned value of a concrete type");
+                        errors.push_spanned(
+                            &typed.ty,
+                            "a workflow input is an owned value of a concrete type",
+                        );
                     }
                     inputs.push((p.ident.clone(), (*typed.ty).clone()));
                 }
-                other => errors.push_spanned(other, "a workflow input must be a plain name, e.g. `xs: Vec<i64>`"),
+                other => errors.push_spanned(
+                    other,
+                    "a workflow input must be a plain name, e.g. `xs: Vec<i64>`",
+                ),
             },
         }
     }

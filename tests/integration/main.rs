@@ -1,0 +1,6 @@
+//! Behaviour tests of `maptask`, through the facade only: `#[task]` descriptions and
+//! `map_task!` maps run on the engine.
+
+mod map_task;
+mod task;
+mod workflow;

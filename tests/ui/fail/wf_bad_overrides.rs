@@ -1,0 +1,18 @@
+use maptask::prelude::*;
+
+#[task]
+fn scale(x: i64, factor: i64) -> i64 {
+    x * factor
+}
+
+#[task]
+fn total(xs: Vec<i64>) -> i64 {
+    xs.iter().sum()
+}
+
+#[workflow]
+fn wf(x: i64) -> i64 {
+    scale(x, 2).with_overrides(retries = 1, timeout = "soon", priority = 3, requests(disk = "1Gi"))
+}
+
+fn main() {}

@@ -1,0 +1,19 @@
+use maptask::prelude::*;
+
+#[task]
+fn scale(x: i64, factor: i64) -> i64 {
+    x * factor
+}
+
+#[task]
+fn total(xs: Vec<i64>) -> i64 {
+    xs.iter().sum()
+}
+
+#[workflow]
+fn wf(xs: Vec<i64>) -> i64 {
+    let n = for x in xs { let _ = x; };
+    total(n)
+}
+
+fn main() {}
