@@ -117,7 +117,7 @@ fn keyword(input: ParseStream<'_>, word: &str) -> syn::Result<()> {
 pub fn expand(input: TokenStream) -> TokenStream {
     let input = match syn::parse2::<Input>(input) {
         Ok(input) => input,
-        Err(e) => return e.to_compile_error(),
+        Err(e) => return expression_error(e),
     };
     let result = match &input.mode {
         Mode::Map { args, call } => {
@@ -125,7 +125,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
         }
         Mode::Inputs(call) => expand_inputs(&input, call),
     };
-    result.unwrap_or_else(|e| e.to_compile_error())
+    result.unwrap_or_else(expression_error)
 }
 
 /// A node call: the inputs tuple, each value checked against its parameter's type at its own
@@ -239,4 +239,12 @@ impl CallArgs {
         errors.finish()?;
         Ok(slots.into_iter().flatten().collect())
     }
+}
+
+/// Errors where an expression is expected: each `compile_error!` becomes a statement of a block,
+/// which then diverges, so that its type fits wherever the expression stood and no second error
+/// follows from the first.
+pub fn expression_error(error: syn::Error) -> TokenStream {
+    let errors = error.into_iter().map(|e| e.to_compile_error());
+    quote!({ #(#errors;)* ::core::unreachable!() })
 }

@@ -51,12 +51,12 @@ impl Parse for Entry {
 pub fn entry(input: TokenStream) -> TokenStream {
     let Entry { path, rest } = match syn::parse2::<Entry>(input) {
         Ok(entry) => entry,
-        Err(e) => return e.to_compile_error(),
+        Err(e) => return crate::callback::expression_error(e),
     };
     // Checked here, before the call into the task's macro, so that mistakes that need no
     // signature are reported even when the path is wrong.
     if let Err(e) = syn::parse2::<MapArgs>(rest.clone()) {
-        return e.to_compile_error();
+        return crate::callback::expression_error(e);
     }
     quote! {
         #path! { path = { #path }, args = { #rest } }

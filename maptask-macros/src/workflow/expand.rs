@@ -79,6 +79,9 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
 
         const _: () = {
             impl #private::Workflow for #ident {
+                // A node call that does not compile expands to a diverging block; its errors
+                // are what matters, not the code after it.
+                #[allow(unreachable_code)]
                 fn run_in(
                     __maptask_ctx: #private::WorkflowCtx,
                     __maptask_inputs: <Self as #private::Task>::Inputs,

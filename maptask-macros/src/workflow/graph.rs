@@ -281,6 +281,8 @@ impl Analyzer {
     fn lower(&mut self, expr: &Expr) -> Expr {
         if is_node_like(expr) {
             let v = self.node(expr, None, None);
+            // The generated name carries the call's span, so that a type error about the value
+            // (a wrong output, a wrong argument) points at the call.
             let name = &self.values[v].name;
             return syn::parse_quote!(#name);
         }
@@ -345,7 +347,7 @@ impl Analyzer {
                     self.errors
                         .push_spanned(other, "expected a task, `map_task!(…)` or workflow here");
                     return self.push_value(
-                        anon_name(self.values.len()),
+                        anon_name(self.values.len(), Span::call_site()),
                         ty,
                         Producer::Constant(syn::parse_quote!(())),
                     );
@@ -357,7 +359,7 @@ impl Analyzer {
                     "`.with_overrides(…)` applies to a task, `map_task!(…)(…)` or workflow call",
                 );
                 return self.push_value(
-                    anon_name(self.values.len()),
+                    anon_name(self.values.len(), Span::call_site()),
                     ty,
                     Producer::Constant(syn::parse_quote!(())),
                 );
@@ -371,7 +373,7 @@ impl Analyzer {
             (None, None) => format!("n{index}"),
         };
         let id = self.unique_id(base);
-        let name = binding.unwrap_or_else(|| anon_name(self.values.len()));
+        let name = binding.unwrap_or_else(|| anon_name(self.values.len(), expr.span()));
         let value = self.push_value(name, ty, Producer::Node(index));
         self.nodes.push(Node {
             id,
@@ -485,8 +487,8 @@ fn call_values(call: &Call) -> TokenStream {
     }
 }
 
-fn anon_name(index: usize) -> Ident {
-    format_ident!("__maptask_anon{}", index)
+fn anon_name(index: usize, span: Span) -> Ident {
+    format_ident!("__maptask_anon{}", index, span = span)
 }
 
 fn path_string(path: &syn::Path) -> String {
