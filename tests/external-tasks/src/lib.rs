@@ -20,3 +20,13 @@ pub mod text {
 }
 
 pub use text::repeat;
+
+/// Divides `a` by `b`; dividing by zero fails for good.
+#[task(timeout = "1s", cache = "2")]
+pub async fn checked_div(a: i64, b: i64) -> Result<i64, maptask::TaskError> {
+    if b == 0 {
+        Err(maptask::TaskError::permanent_msg("division by zero"))
+    } else {
+        Ok(a / b)
+    }
+}
