@@ -16,7 +16,11 @@ fn noop(x: i64) -> i64 {
 }
 
 async fn floor_spawn(n: usize, c: usize) -> Vec<i64> {
-    let semaphore = Arc::new(Semaphore::new(if c == 0 { Semaphore::MAX_PERMITS } else { c }));
+    let semaphore = Arc::new(Semaphore::new(if c == 0 {
+        Semaphore::MAX_PERMITS
+    } else {
+        c
+    }));
     let mut handles = Vec::with_capacity(n);
     for x in 0..n as i64 {
         let permit = Arc::clone(&semaphore).acquire_owned().await.unwrap();
@@ -76,10 +80,20 @@ fn best<F: FnMut() -> Duration>(runs: usize, mut f: F) -> Duration {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let n = args.first().copied().unwrap_or(1_000_000);
-    let cs: Vec<usize> = if args.len() > 1 { args[1..].to_vec() } else { vec![0, 64] };
-    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let cs: Vec<usize> = if args.len() > 1 {
+        args[1..].to_vec()
+    } else {
+        vec![0, 64]
+    };
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let rt = Runtime::builder().build();
     let per = |d: Duration| d.as_nanos() as f64 / n as f64;
     for c in cs {

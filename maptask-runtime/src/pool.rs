@@ -11,8 +11,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A unit of work for the pool.
 pub(crate) trait PoolJob: Send + Sync + 'static {
-    /// Runs for a while. Returns `true` to be put back at the end of the queue.
-    fn run(&self) -> bool;
+    /// Runs for a while. Returns how many copies of the job to put back at the end of the
+    /// queue: 0 when it is done, more than 1 when more threads should join in.
+    fn run(&self) -> usize;
 }
 
 struct Queue {
@@ -74,7 +75,7 @@ impl ComputePool {
     pub(crate) fn submit(&self, job: &Arc<dyn PoolJob>, copies: usize) {
         if self.threads == 0 {
             // No thread could be started: run on the caller rather than never.
-            while job.run() {}
+            while job.run() > 0 {}
             return;
         }
         {
@@ -115,9 +116,19 @@ fn worker(shared: &Shared) {
         };
         // Jobs catch the panics of user code themselves; this only keeps the thread alive if
         // something else (a panicking `Drop` of a user value) unwinds.
-        let requeue = catch_unwind(AssertUnwindSafe(|| job.run())).unwrap_or(false);
-        if requeue {
-            shared.lock().jobs.push_back(job);
+        let copies = catch_unwind(AssertUnwindSafe(|| job.run())).unwrap_or(0);
+        if copies > 0 {
+            {
+                let mut queue = shared.lock();
+                for _ in 1..copies {
+                    queue.jobs.push_back(Arc::clone(&job));
+                }
+                queue.jobs.push_back(job);
+            }
+            // This thread takes one; wake others for the rest.
+            for _ in 1..copies {
+                shared.available.notify_one();
+            }
         }
     }
 }

@@ -1,17 +1,29 @@
 //! Blocking work on the compute pool: a map's element queue, drained by pool threads, and the
 //! inbox through which they report back to the driver.
 //!
-//! The driver pushes `(index, attempt, input)` items in index order. Each pool thread that holds
-//! a copy of the map's job pops a few items at a time (one when the queue is short, so a slow
-//! element never holds back its neighbours), runs them, and pushes their results to the inbox in
-//! one lock. The inbox wakes the driver once per drain, not once per result.
+//! Two modes share this code:
+//!
+//! * **Pool-scheduled** (blocking work without a timeout or a runtime-wide cap, the common
+//!   case). The map's unstarted inputs live here, and pool threads start them themselves, in
+//!   index order, under the concurrency window: a thread that ends an element takes the next one
+//!   without a round trip through the driver. The window's bookkeeping (`active`), the failure
+//!   count and the failing-early decision are kept under the queue's lock, so no element starts
+//!   once the decision is taken. The driver still decides and queues every retry.
+//! * **Driver-scheduled** (a timeout or a runtime-wide cap is set). The driver starts each
+//!   attempt and queues it here; pool threads only run them.
+//!
+//! Each pool thread that holds a copy of the map's job takes a few items at a time (one when
+//! little is available, so a slow element never holds back its neighbours), runs them, and
+//! pushes their results to the inbox in one lock. The inbox wakes the driver once per drain, not
+//! once per result.
 //!
 //! A timed-out blocking attempt cannot be interrupted: it keeps its thread until the function
 //! returns. The driver declares the timeout on time and ignores the late result.
 
 use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Context;
 use std::time::{Duration, Instant};
 
@@ -28,15 +40,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A message from the pool to the driver.
-pub(crate) enum Msg<O> {
-    /// A timed attempt began to run (sent only when the map has a timeout).
+pub(crate) enum Msg<I, O> {
+    /// An attempt began: sent when the driver needs to know at once (an observer is set, or a
+    /// timeout must be armed).
     Started {
         index: usize,
         attempt: u32,
         at: Instant,
     },
-    /// An attempt ended.
-    Done(Done<O>),
+    /// An attempt ended. `keep` is a copy of the input, returned when the attempt failed and
+    /// another may follow (pool-scheduled first attempts only).
+    Done(Done<O>, Option<I>),
 }
 
 /// A multi-producer, single-consumer batch channel that wakes its consumer once per drain.
@@ -53,25 +67,24 @@ impl<T> Inbox<T> {
         }
     }
 
-    /// Moves every item of `batch` into the inbox and wakes the consumer.
-    fn push_all(&self, batch: &mut Vec<T>) {
-        if batch.is_empty() {
-            return;
+    /// Moves every item of `batch` into the inbox, without waking the consumer. Returns how
+    /// many items the inbox holds.
+    fn push_all_quietly(&self, batch: &mut Vec<T>) -> usize {
+        let mut items = lock(&self.items);
+        if items.is_empty() {
+            std::mem::swap(&mut *items, batch);
+        } else {
+            items.append(batch);
         }
-        {
-            let mut items = lock(&self.items);
-            if items.is_empty() {
-                std::mem::swap(&mut *items, batch);
-            } else {
-                items.append(batch);
-            }
-        }
-        self.waker.wake();
+        items.len()
     }
 
-    /// Pushes one item and wakes the consumer.
-    fn push_one(&self, item: T) {
+    /// Pushes one item, without waking the consumer.
+    fn push_quietly(&self, item: T) {
         lock(&self.items).push(item);
+    }
+
+    fn wake(&self) {
         self.waker.wake();
     }
 
@@ -94,43 +107,138 @@ struct Item<I> {
     input: I,
 }
 
+/// What the pool needs to start elements itself.
+pub(crate) struct Schedule {
+    pub(crate) n: usize,
+    /// The concurrency window (`n` when unbounded).
+    pub(crate) cap: usize,
+    pub(crate) min_successes: usize,
+    pub(crate) retries: u32,
+    /// Send `Started` for every element (an observer is set).
+    pub(crate) announce: bool,
+}
+
 struct Queue<I> {
-    items: VecDeque<Item<I>>,
+    /// Attempts queued by the driver: retries, or every attempt when the driver schedules.
+    queued: VecDeque<Item<I>>,
+    /// Pool-scheduled: the inputs not started yet, in index order.
+    fresh: std::vec::IntoIter<I>,
+    /// Pool-scheduled: the lowest index not started yet.
+    next: usize,
+    /// Pool-scheduled: elements holding a slot of the window (running, or failed and waiting
+    /// for the driver to queue their retry).
+    active: usize,
+    /// Pool-scheduled: elements that failed after their last attempt.
+    failed: usize,
+    /// Pool-scheduled: elements that ended, successfully or not.
+    ended: usize,
     /// Copies of this job queued or running in the pool.
     drainers: usize,
 }
 
+impl<I> Queue<I> {
+    fn startable(&self, schedule: Option<&Schedule>) -> usize {
+        let fresh = schedule.map_or(0, |s| {
+            s.cap.saturating_sub(self.active).min(s.n - self.next)
+        });
+        self.queued.len() + fresh
+    }
+}
+
 /// The blocking side of one map.
 pub(crate) struct BlockingMap<I, W: Work<I>> {
-    work: std::sync::Arc<W>,
+    work: Arc<W>,
     timeout: Option<Duration>,
     threads: usize,
+    schedule: Option<Schedule>,
     queue: Mutex<Queue<I>>,
     closed: AtomicBool,
-    pub(crate) inbox: Inbox<Msg<W::Output>>,
-    name: std::sync::Arc<str>,
+    pub(crate) inbox: Inbox<Msg<I, W::Output>>,
+    name: Arc<str>,
     span: tracing::Span,
+}
+
+impl<I: Send + 'static, W: Work<I>> BlockingMap<I, W> {
+    /// Stops the map: nothing queued or unstarted will start, and their inputs are dropped.
+    /// Returns the number of elements the pool started (pool-scheduled mode).
+    pub(crate) fn close(&self) -> usize {
+        self.closed.store(true, Ordering::Release);
+        let (queued, fresh, next) = {
+            let mut queue = lock(&self.queue);
+            (
+                std::mem::take(&mut queue.queued),
+                std::mem::replace(&mut queue.fresh, Vec::new().into_iter()),
+                queue.next,
+            )
+        };
+        drop(queued);
+        drop(fresh);
+        next
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
 }
 
 /// Items a drainer runs before it lets other maps have its thread.
 const QUANTUM: usize = 256;
+/// Elements quicker than this on average are taken in batches.
+const QUICK: Duration = Duration::from_micros(5);
 /// The most items a drainer takes at once.
 const MAX_BATCH: usize = 64;
+/// Pool-scheduled: successes wake the driver once this many results wait in the inbox (or
+/// when the map has ended); anything that needs the driver (a failure, an observer) wakes it
+/// at once.
+const WAKE_BATCH: usize = 1024;
 
-impl<I: Send + 'static, W: Work<I>> BlockingMap<I, W> {
+/// What a batch's attempts did, for the window's bookkeeping.
+#[derive(Default)]
+struct Ends {
+    /// Elements that ended.
+    finished: usize,
+    /// Elements that failed for good.
+    failed: usize,
+    /// Failed attempts, final or not.
+    errors: usize,
+}
+
+/// How one attempt ended, for the window's bookkeeping.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The element is done: it succeeded.
+    Succeeded,
+    /// The element is done: it failed for good.
+    Failed,
+    /// Another attempt follows; the element keeps its slot.
+    Retry,
+}
+
+impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
     pub(crate) fn new(
-        work: std::sync::Arc<W>,
+        work: Arc<W>,
         timeout: Option<Duration>,
         threads: usize,
-        name: std::sync::Arc<str>,
+        schedule: Option<(Schedule, Vec<I>)>,
+        name: Arc<str>,
         span: tracing::Span,
     ) -> BlockingMap<I, W> {
+        let (schedule, fresh) = match schedule {
+            Some((schedule, inputs)) => (Some(schedule), inputs.into_iter()),
+            None => (None, Vec::new().into_iter()),
+        };
         BlockingMap {
             work,
             timeout,
             threads: threads.max(1),
+            schedule,
             queue: Mutex::new(Queue {
-                items: VecDeque::new(),
+                queued: VecDeque::new(),
+                fresh,
+                next: 0,
+                active: 0,
+                failed: 0,
+                ended: 0,
                 drainers: 0,
             }),
             closed: AtomicBool::new(false),
@@ -140,107 +248,222 @@ impl<I: Send + 'static, W: Work<I>> BlockingMap<I, W> {
         }
     }
 
-    /// Queues attempts, and returns how many more copies of the job the pool needs.
+    /// Queues attempts (possibly none), and returns how many more copies of the job the pool
+    /// needs to run what can start.
     pub(crate) fn enqueue(&self, items: &mut Vec<(usize, u32, I)>) -> usize {
         let mut queue = lock(&self.queue);
         queue
-            .items
+            .queued
             .extend(items.drain(..).map(|(index, attempt, input)| Item {
                 index,
                 attempt,
                 input,
             }));
-        let wanted = self.threads.min(queue.items.len());
+        Self::missing_drainers(&mut queue, self.threads, self.schedule.as_ref())
+    }
+
+    fn missing_drainers(
+        queue: &mut Queue<I>,
+        threads: usize,
+        schedule: Option<&Schedule>,
+    ) -> usize {
+        let wanted = threads.min(queue.startable(schedule));
         let missing = wanted.saturating_sub(queue.drainers);
         queue.drainers += missing;
         missing
     }
 
-    /// Stops the map: nothing queued will start, and the inputs of queued items are dropped.
-    pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        let dropped = std::mem::take(&mut lock(&self.queue).items);
-        drop(dropped);
-    }
-
-    fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-
-    /// Takes the next few items, or retires this drainer when there are none.
-    fn take(&self, batch: &mut Vec<Item<I>>) -> bool {
+    /// Takes the next item, or the next few when `many` (the last items were quick), or
+    /// retires this drainer when none can start.
+    fn take(&self, batch: &mut Vec<Item<I>>, many: bool) -> bool {
         let mut queue = lock(&self.queue);
-        if queue.items.is_empty() || self.is_closed() {
+        let schedule = self.schedule.as_ref();
+        let startable = queue.startable(schedule);
+        if startable == 0 || self.is_closed() {
             queue.drainers -= 1;
             return false;
         }
-        let len = queue.items.len();
-        let k = (len / (4 * self.threads)).clamp(1, MAX_BATCH).min(len);
-        batch.extend(queue.items.drain(..k));
+        // With a timeout, an item must start as soon as it is taken: its deadline runs from
+        // the `Started` message.
+        let k = if self.timeout.is_some() || !many {
+            1
+        } else {
+            (startable / self.threads).clamp(1, MAX_BATCH)
+        };
+        while batch.len() < k {
+            let Some(item) = queue.queued.pop_front() else {
+                break;
+            };
+            batch.push(item);
+        }
+        if let Some(schedule) = schedule {
+            while batch.len() < k && queue.active < schedule.cap {
+                let Some(input) = queue.fresh.next() else {
+                    break;
+                };
+                let index = queue.next;
+                queue.next += 1;
+                queue.active += 1;
+                if schedule.announce {
+                    // Under the queue's lock, so `Started` messages keep index order.
+                    self.inbox.push_quietly(Msg::Started {
+                        index,
+                        attempt: 1,
+                        at: Instant::now(),
+                    });
+                }
+                batch.push(Item {
+                    index,
+                    attempt: 1,
+                    input,
+                });
+            }
+            if schedule.announce {
+                self.inbox.wake();
+            }
+        }
         true
     }
 
     fn element_span(&self, index: usize, attempt: u32) -> tracing::Span {
         tracing::debug_span!(parent: &self.span, "element", map = %self.name, index, attempt)
     }
-}
 
-impl<I: Send + 'static, W: Work<I>> PoolJob for BlockingMap<I, W> {
-    fn run(&self) -> bool {
-        let mut batch: Vec<Item<I>> = Vec::new();
-        let mut out: Vec<Msg<W::Output>> = Vec::new();
-        let mut ran = 0;
-        loop {
-            if !self.take(&mut batch) {
-                return false;
-            }
-            ran += batch.len();
-            // One clock read per element: each attempt ends where the next begins.
-            let mut mark = Instant::now();
-            for Item {
+    /// Runs one item. Returns its message and how it ended.
+    fn run_item(&self, item: Item<I>, mark: &mut Instant) -> (Msg<I, W::Output>, End) {
+        let Item {
+            index,
+            attempt,
+            input,
+        } = item;
+        if self.timeout.is_some() {
+            *mark = Instant::now();
+            self.inbox.push_quietly(Msg::Started {
                 index,
                 attempt,
-                input,
-            } in batch.drain(..)
-            {
+                at: *mark,
+            });
+            self.inbox.wake();
+        }
+        let retries = self.schedule.as_ref().map_or(0, |s| s.retries);
+        // Pool-scheduled first attempts keep a copy of the input for a retry; the driver keeps
+        // the copies of later attempts. `Clone` is user code: its panic fails the attempt.
+        let kept = if attempt == 1 && attempt <= retries {
+            catch_unwind(AssertUnwindSafe(|| input.clone())).map(Some)
+        } else {
+            Ok(None)
+        };
+        let (result, keep) = match kept {
+            Ok(keep) => {
+                let span = self.element_span(index, attempt);
+                (span.in_scope(|| run_blocking(&*self.work, input)), keep)
+            }
+            Err(payload) => (Err(TaskError::from_panic(payload.as_ref())), None),
+        };
+        let now = Instant::now();
+        let elapsed = now.saturating_duration_since(*mark);
+        *mark = now;
+        let result = match self.timeout {
+            // Ran past its timeout: the driver has declared (or will declare) the timeout;
+            // report it as one too, so the late output is never used.
+            Some(limit) if elapsed > limit => Err(TaskError::timeout(limit)),
+            _ => result,
+        };
+        let (end, keep) = match &result {
+            Ok(_) => (End::Succeeded, None),
+            Err(error) if !error.is_permanent() && attempt <= retries => (End::Retry, keep),
+            Err(_) => (End::Failed, None),
+        };
+        let done = Done {
+            index,
+            attempt,
+            elapsed,
+            result,
+        };
+        (Msg::Done(done, keep), end)
+    }
+
+    /// Delivers a batch's results and, when pool-scheduled, frees the slots of finished
+    /// elements and takes the failing-early decision. Returns extra drainers now wanted.
+    fn complete(&self, out: &mut Vec<Msg<I, W::Output>>, ends: Ends) -> usize {
+        if out.is_empty() {
+            return 0;
+        }
+        let Some(schedule) = &self.schedule else {
+            self.inbox.push_all_quietly(out);
+            self.inbox.wake();
+            return 0;
+        };
+        let mut dropped = None;
+        let mut wake = ends.errors > 0 || schedule.announce;
+        let extra = {
+            let mut queue = lock(&self.queue);
+            // Results go in before slots are freed, so the driver never sees an element start
+            // in a slot that has not been freed yet.
+            let waiting = self.inbox.push_all_quietly(out);
+            queue.active -= ends.finished;
+            queue.failed += ends.failed;
+            queue.ended += ends.finished;
+            wake |= waiting >= WAKE_BATCH || queue.ended >= schedule.n;
+            if schedule.n - queue.failed < schedule.min_successes {
+                wake = true;
+                // Too many failures: start nothing more, from this instant.
+                self.closed.store(true, Ordering::Release);
+                dropped = Some(std::mem::replace(&mut queue.fresh, Vec::new().into_iter()));
+                0
+            } else if ends.finished > 0 {
+                Self::missing_drainers(&mut queue, self.threads, Some(schedule))
+            } else {
+                0
+            }
+        };
+        if wake {
+            self.inbox.wake();
+        }
+        drop(dropped);
+        extra
+    }
+}
+
+impl<I: Clone + Send + 'static, W: Work<I>> PoolJob for BlockingMap<I, W> {
+    fn run(&self) -> usize {
+        let mut batch: Vec<Item<I>> = Vec::new();
+        let mut out: Vec<Msg<I, W::Output>> = Vec::new();
+        let mut ran = 0;
+        // Batches only pay off for quick elements; slow ones are taken one at a time so that
+        // none waits behind another while a thread is free.
+        let mut quick = false;
+        loop {
+            if !self.take(&mut batch, quick) {
+                return 0;
+            }
+            ran += batch.len();
+            let taken = batch.len() as u32;
+            let batch_started = Instant::now();
+            let mut ends = Ends::default();
+            // One clock read per element: each attempt ends where the next begins.
+            let mut mark = Instant::now();
+            for item in batch.drain(..) {
                 if self.is_closed() {
                     continue;
                 }
-                if self.timeout.is_some() {
-                    mark = Instant::now();
-                    self.inbox.push_one(Msg::Started {
-                        index,
-                        attempt,
-                        at: mark,
-                    });
+                let (msg, end) = self.run_item(item, &mut mark);
+                out.push(msg);
+                match end {
+                    End::Succeeded => ends.finished += 1,
+                    End::Failed => {
+                        ends.finished += 1;
+                        ends.failed += 1;
+                        ends.errors += 1;
+                    }
+                    End::Retry => ends.errors += 1,
                 }
-                let span = self.element_span(index, attempt);
-                let result = span.in_scope(|| run_blocking(&*self.work, input));
-                let now = Instant::now();
-                let elapsed = now.saturating_duration_since(mark);
-                mark = now;
-                let result = match self.timeout {
-                    // Ran past its timeout: the driver has declared (or will declare) the timeout;
-                    // report it as one too, so the late output is never used.
-                    Some(limit) if elapsed > limit => Err(TaskError::timeout(limit)),
-                    _ => result,
-                };
-                out.push(Msg::Done(Done {
-                    index,
-                    attempt,
-                    elapsed,
-                    result,
-                }));
             }
-            self.inbox.push_all(&mut out);
-            if ran >= QUANTUM {
-                // Let other maps have the thread; come back at the end of the queue.
-                let mut queue = lock(&self.queue);
-                if queue.items.is_empty() || self.is_closed() {
-                    queue.drainers -= 1;
-                    return false;
-                }
-                return true;
+            quick = batch_started.elapsed() < QUICK * taken;
+            let extra = self.complete(&mut out, ends);
+            if extra > 0 || ran >= QUANTUM {
+                // Come back at the end of the pool's queue, with company if more can start.
+                return 1 + extra;
             }
         }
     }

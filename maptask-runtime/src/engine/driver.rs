@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::{PollSemaphore, WaitForCancellationFutureOwned};
 
 use super::attempt::{run_async, Done};
-use super::blocking::{BlockingMap, Msg};
+use super::blocking::{BlockingMap, Msg, Schedule};
 use super::timers::{Timer, TimerKind, Timers};
 use crate::events::{Counts, MapEvent, MapObserver, MapStatus};
 use crate::pool::{ComputePool, PoolJob};
@@ -141,7 +141,11 @@ enum Exec<I: Send + 'static, W: Work<I>> {
         job: Arc<dyn PoolJob>,
         pool: Arc<ComputePool>,
         to_queue: Vec<(usize, u32, I)>,
-        msgs: Vec<Msg<W::Output>>,
+        msgs: Vec<Msg<I, W::Output>>,
+        /// Whether the pool starts fresh elements itself (see `blocking`).
+        scheduled: bool,
+        /// Whether the pool was asked to start (on the first poll).
+        kicked: bool,
     },
 }
 
@@ -200,16 +204,38 @@ where
             concurrency = s.concurrency
         );
         let work = Arc::new(work);
+        let cap = if s.concurrency == 0 {
+            n
+        } else {
+            s.concurrency.min(n)
+        };
+        let mut inputs = Some(inputs);
         let exec = match work.execution() {
             Execution::Async => Exec::Async {
                 tasks: JoinSet::new(),
             },
             Execution::Blocking => {
                 let pool = pool();
+                // The pool starts elements itself unless the driver must time each attempt or
+                // take runtime-wide permits for it.
+                let scheduled = s.timeout.is_none() && in_flight.is_none();
+                let schedule = if scheduled {
+                    let schedule = Schedule {
+                        n,
+                        cap,
+                        min_successes: s.min_successes,
+                        retries: s.retries,
+                        announce: observer.is_some(),
+                    };
+                    inputs.take().map(|inputs| (schedule, inputs))
+                } else {
+                    None
+                };
                 let map = Arc::new(BlockingMap::new(
                     Arc::clone(&work),
                     s.timeout,
                     pool.threads(),
+                    schedule,
                     Arc::clone(&s.name),
                     span.clone(),
                 ));
@@ -220,6 +246,8 @@ where
                     pool,
                     to_queue: Vec::new(),
                     msgs: Vec::new(),
+                    scheduled,
+                    kicked: false,
                 }
             }
         };
@@ -228,16 +256,11 @@ where
         } else {
             Vec::new()
         };
-        let cap = if s.concurrency == 0 {
-            n
-        } else {
-            s.concurrency.min(n)
-        };
         Driver {
             cap,
             work,
             exec,
-            inputs: inputs.into_iter(),
+            inputs: inputs.unwrap_or_default().into_iter(),
             retained,
             next: 0,
             outputs: (0..n).map(|_| None).collect(),
@@ -330,6 +353,9 @@ where
 
     /// Starts elements while the window and the runtime-wide cap allow.
     fn dispatch(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.pool_scheduled() {
+            return false;
+        }
         let mut started = false;
         while self.next < self.s.n && self.counts.running < self.cap && self.verdict.is_none() {
             let want = (self.cap - self.counts.running).min(self.s.n - self.next);
@@ -349,6 +375,37 @@ where
             }
         }
         started
+    }
+
+    fn pool_scheduled(&self) -> bool {
+        matches!(
+            self.exec,
+            Exec::Blocking {
+                scheduled: true,
+                ..
+            }
+        )
+    }
+
+    /// Records the first attempt of an element the pool started itself.
+    fn pool_started(&mut self, index: usize) {
+        let Some(slot) = self.slots.get_mut(index) else {
+            return;
+        };
+        if slot.state != State::NotStarted {
+            return;
+        }
+        slot.state = State::Running;
+        slot.attempts = 1;
+        self.counts.pending -= 1;
+        self.counts.running += 1;
+        self.next = self.next.max(index + 1);
+        self.emit(|map, counts| MapEvent::Started {
+            map,
+            index,
+            attempt: 1,
+            counts,
+        });
     }
 
     /// Starts the lowest unstarted element.
@@ -465,6 +522,7 @@ where
     }
 
     fn poll_blocking(&mut self, cx: &mut Context<'_>) -> bool {
+        let scheduled = self.pool_scheduled();
         let Exec::Blocking { map, msgs, .. } = &mut self.exec else {
             return false;
         };
@@ -478,7 +536,18 @@ where
                 continue;
             }
             match msg {
-                Msg::Done(done) => self.attempt_done(done),
+                Msg::Done(done, keep) => {
+                    if scheduled && done.attempt == 1 {
+                        self.pool_started(done.index);
+                    }
+                    if let Some(keep) = keep {
+                        if let Some(slot) = self.retained.get_mut(done.index) {
+                            *slot = Some(keep);
+                        }
+                    }
+                    self.attempt_done(done);
+                }
+                Msg::Started { index, .. } if scheduled => self.pool_started(index),
                 Msg::Started { index, attempt, at } => self.arm_deadline(index, attempt, at),
             }
         }
@@ -653,10 +722,12 @@ where
             job,
             pool,
             to_queue,
+            kicked,
             ..
         } = &mut self.exec
         {
-            if !to_queue.is_empty() {
+            if !to_queue.is_empty() || !*kicked {
+                *kicked = true;
                 let missing = map.0.enqueue(to_queue);
                 if missing > 0 {
                     pool.submit(job, missing);
@@ -676,9 +747,27 @@ where
         self.verdict = Some(status);
         match &mut self.exec {
             Exec::Async { tasks } => tasks.abort_all(),
-            Exec::Blocking { map, to_queue, .. } => {
+            Exec::Blocking {
+                map,
+                to_queue,
+                scheduled,
+                ..
+            } => {
                 to_queue.clear();
-                map.0.close();
+                let started = map.0.close();
+                if *scheduled {
+                    // Elements the pool started that the driver has not heard of yet.
+                    for index in self.next..started.min(self.s.n) {
+                        let slot = &mut self.slots[index];
+                        if slot.state == State::NotStarted {
+                            slot.state = State::Running;
+                            slot.attempts = 1;
+                            self.counts.pending -= 1;
+                            self.counts.running += 1;
+                        }
+                    }
+                    self.next = self.next.max(started.min(self.s.n));
+                }
             }
         }
         for index in 0..self.next {
