@@ -292,6 +292,7 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
                 if self.mapped_names.contains(&p.name) {
                     Param {
                         ty: p.ty.list_of(),
+                        rust_type: leak_once(format!("Vec<{}>", p.rust_type)),
                         ..p
                     }
                 } else {
@@ -304,10 +305,16 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
         } else {
             task.output
         };
+        let output = element.list_of();
+        let output_rust_type = if K::TOLERANT {
+            format!("Vec<Option<{}>>", success_type(task.output_rust_type))
+        } else {
+            format!("Vec<{}>", success_type(task.output_rust_type))
+        };
         Interface {
             inputs,
-            output: element.list_of(),
-            output_rust_type: task.output_rust_type,
+            output,
+            output_rust_type: leak_once(output_rust_type),
         }
     }
 
@@ -395,6 +402,8 @@ where
 
 macro_rules! impl_call {
     ($($ty:ident $arg:ident $idx:tt),+) => {
+        // One argument per mapped parameter is the point of `call`.
+        #[allow(clippy::too_many_arguments)]
         impl<T, $($ty,)+ B, K> MapTask<T, ($($ty,)+), B, K>
         where
             T: Task,
@@ -481,4 +490,49 @@ fn unstarted_report(map: &str) -> MapReport {
         totals: Counts::default(),
         elapsed: Duration::ZERO,
     }
+}
+
+/// The success type of an output written as `Result<T, E>`: `T`; any other output as written.
+fn success_type(output: &str) -> &str {
+    let inner = output
+        .rsplit_once("Result<")
+        .filter(|(prefix, _)| prefix.is_empty() || prefix.ends_with("::"))
+        .map(|(_, rest)| rest);
+    match inner.and_then(|rest| split_first_argument(rest)) {
+        Some(ok) => ok,
+        None => output,
+    }
+}
+
+/// The first generic argument of `T, E>` or `T>`, respecting nested brackets.
+fn split_first_argument(rest: &str) -> Option<&str> {
+    let mut depth = 0usize;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' if depth > 0 => depth -= 1,
+            ',' | '>' if depth == 0 => return Some(rest[..i].trim()),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A `&'static str` for a type name built at run time. Each distinct name is leaked once, so
+/// describing the same map again and again does not grow memory.
+fn leak_once(text: String) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| Mutex::new(HashSet::new()));
+    let mut names = match names.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(existing) = names.get(text.as_str()) {
+        return existing;
+    }
+    let leaked: &'static str = Box::leak(text.into_boxed_str());
+    names.insert(leaked);
+    leaked
 }

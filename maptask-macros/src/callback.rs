@@ -143,6 +143,7 @@ fn expand_inputs(input: &Input, call: &CallArgs) -> syn::Result<TokenStream> {
         .enumerate()
         .map(|(i, (value, local))| {
             quote_spanned! {value.span()=>
+                #[allow(unused_braces)]
                 let #local: <#path as #private::TaskParam<#i>>::Type = #value;
             }
         });

@@ -111,8 +111,11 @@ impl Description<'_> {
                 #(#param_impls)*
             };
 
+            // A task declared inside a function still exports its signature macro; that is
+            // what lets `map_task!` reach it, so the lint against it does not apply.
             #[doc(hidden)]
             #[macro_export]
+            #[allow(non_local_definitions)]
             macro_rules! #macro_name {
                 ($($input:tt)*) => {
                     #krate::__private::__with_signature! {

@@ -37,9 +37,15 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
     let (output_ty, into_attempt) = match &sig.output {
         Output::Unit => (quote!(()), quote!(::core::result::Result::Ok)),
         Output::Value(ty) => (quote!(#ty), quote!(::core::result::Result::Ok)),
-        Output::Result(_, Some((ok, err))) => (
-            quote!(#ok),
-            quote_spanned!(err.span()=> #private::result_into_attempt::<#ok, #err>),
+        Output::Result(_, Some(pair)) => (
+            {
+                let ok = &pair.0;
+                quote!(#ok)
+            },
+            {
+                let (ok, err) = &**pair;
+                quote_spanned!(err.span()=> #private::result_into_attempt::<#ok, #err>)
+            },
         ),
         Output::Result(ty, None) => (
             quote_spanned!(ty.span()=> <#ty as #private::TaskResult>::Ok),
@@ -63,7 +69,8 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
     let output_desc = match &sig.output {
         Output::Unit => quote!(<() as #private::Describe>::type_desc()),
         Output::Value(ty) => quote_spanned!(ty.span()=> <#ty as #private::Describe>::type_desc()),
-        Output::Result(_, Some((ok, _))) => {
+        Output::Result(_, Some(pair)) => {
+            let ok = &pair.0;
             quote_spanned!(ok.span()=> <#ok as #private::Describe>::type_desc())
         }
         Output::Result(ty, None) => quote_spanned!(ty.span()=>

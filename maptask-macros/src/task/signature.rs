@@ -18,7 +18,7 @@ pub enum Output {
     Value(Type),
     /// A `Result`: `Err` is a failed attempt. With both arguments spelled out, they are kept, so
     /// that an unsuitable error type is reported on its own tokens.
-    Result(Type, Option<(Type, Type)>),
+    Result(Type, Option<Box<(Type, Type)>>),
 }
 
 pub struct Signature {
@@ -166,7 +166,7 @@ fn is_result(ty: &Type) -> bool {
 }
 
 /// `T` and `E` of a `Result<T, E>` written with both arguments.
-fn result_arguments(ty: &Type) -> Option<(Type, Type)> {
+fn result_arguments(ty: &Type) -> Option<Box<(Type, Type)>> {
     let Type::Path(p) = ty else { return None };
     let last = p.path.segments.last()?;
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
@@ -181,5 +181,5 @@ fn result_arguments(ty: &Type) -> Option<(Type, Type)> {
     if types.next().is_some() || args.args.len() != 2 {
         return None;
     }
-    Some((ok, err))
+    Some(Box::new((ok, err)))
 }

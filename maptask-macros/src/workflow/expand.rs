@@ -160,7 +160,12 @@ fn run_graph(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
             }
             Producer::Node(k) => node(body, &body.nodes[*k]),
         };
-        lets.push(quote!(let #local #typed = #init;));
+        // A constant may be a block, which is how the workflow language tells a plain function
+        // call from a task call; the braces are meaningful, not unused.
+        lets.push(quote! {
+            #[allow(unused_braces)]
+            let #local #typed = #init;
+        });
     }
     let node_locals = body.nodes.iter().map(|n| &body.values[n.value].local);
     let (output_lets, output_expr) = match &body.output {
