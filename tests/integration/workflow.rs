@@ -17,8 +17,13 @@ async fn my_mappable_task(a: i64) -> Option<String> {
 
 #[workflow]
 fn seed_wf(x: Vec<i64>) -> Vec<Option<Option<String>>> {
-    map_task!(my_mappable_task, concurrency = 10, min_success_ratio = 0.75, retries = 1)(a = x)
-        .with_overrides(requests(cpu = "10m"))
+    map_task!(
+        my_mappable_task,
+        concurrency = 10,
+        min_success_ratio = 0.75,
+        retries = 1
+    )(a = x)
+    .with_overrides(requests(cpu = "10m"))
 }
 
 #[tokio::test]
@@ -82,7 +87,10 @@ async fn a_failing_map_fails_the_workflow_naming_node_and_map() {
     // …but with n = 10, 2 of 10 fail: still fine. Force failure with a stricter workflow.
     let err = strict_stages::run(10).await.unwrap_err();
     assert_eq!(err.node(), "rendered");
-    assert_eq!(err.entity(), concat!(module_path!(), "::render.map[prefix]"));
+    assert_eq!(
+        err.entity(),
+        concat!(module_path!(), "::render.map[prefix]")
+    );
     match err.failure() {
         NodeFailure::Map(MapError::TooManyFailures { summary, .. }) => {
             assert_eq!(summary, "[4]: multiple of five");
@@ -175,7 +183,11 @@ fn fails_fast(x: i64) -> (i64, i64) {
 async fn a_node_failure_names_node_and_task_and_cancels_the_rest() {
     let started = Instant::now();
     let err = fails_fast::run(7).await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(err.node(), "b");
     assert_eq!(err.entity(), concat!(module_path!(), "::boom"));
     match err.failure() {
@@ -310,7 +322,11 @@ async fn sub_workflows_and_tuple_outputs() {
     assert_eq!(digits::run(47).await.unwrap(), (4, 7));
     assert_eq!(uses_sub_workflow::run(47).await.unwrap(), (400, 7));
     let graph = uses_sub_workflow::graph();
-    let kinds: Vec<(&str, NodeKind)> = graph.nodes.iter().map(|n| (n.id.as_str(), n.kind)).collect();
+    let kinds: Vec<(&str, NodeKind)> = graph
+        .nodes
+        .iter()
+        .map(|n| (n.id.as_str(), n.kind))
+        .collect();
     assert_eq!(
         kinds,
         vec![("tuple1", NodeKind::Workflow), ("scaled", NodeKind::Task)]
@@ -387,12 +403,19 @@ async fn a_workflow_runs_on_a_configured_runtime() {
     let started = Instant::now();
     assert_eq!(two_naps::run_on(&runtime, 100).await.unwrap(), 200);
     // Node calls go through the runtime, so its cap of one element in flight serializes them.
-    assert!(started.elapsed() >= Duration::from_millis(190), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(190),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn a_workflow_can_be_mapped_like_a_task() {
-    let out = map_task!(digits, concurrency = 2).call(vec![12, 34]).await.unwrap();
+    let out = map_task!(digits, concurrency = 2)
+        .call(vec![12, 34])
+        .await
+        .unwrap();
     assert_eq!(out, vec![(1, 2), (3, 4)]);
 }
 
