@@ -8,7 +8,8 @@
 use std::hash::{Hash, Hasher};
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
 
 /// The pieces of a description, already written as tokens.
 pub struct Description<'a> {
@@ -21,7 +22,6 @@ pub struct Description<'a> {
     pub doc: String,
     pub param_names: &'a [String],
     pub param_types: &'a [&'a syn::Type],
-    pub params_desc: Vec<TokenStream>,
     pub output_ty: TokenStream,
     pub output_desc: TokenStream,
     pub output_rust_type: String,
@@ -46,7 +46,6 @@ impl Description<'_> {
             doc,
             param_names,
             param_types,
-            params_desc,
             output_ty,
             output_desc,
             output_rust_type,
@@ -57,6 +56,14 @@ impl Description<'_> {
             task_items,
         } = self;
         let private = quote!(#krate::__private);
+        let params_desc = param_names
+            .iter()
+            .zip(param_types.iter())
+            .map(|(name, ty)| {
+                let rust_type = type_string(ty);
+                let describe = quote_spanned!(ty.span()=> <#ty as #private::Describe>::type_desc());
+                quote!(#private::Param { name: #name, rust_type: #rust_type, ty: #describe })
+            });
         let param_impls = param_types.iter().enumerate().map(|(i, ty)| {
             quote! {
                 impl #private::TaskParam<#i> for #ident {

@@ -57,15 +57,6 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
         Output::Value(ty) | Output::Result(ty, _) => type_string(ty),
     };
 
-    let params_desc = sig.params.iter().map(|p| {
-        let name = p.name.to_string();
-        let ty = &p.ty;
-        let rust_type = type_string(ty);
-        let describe = quote_spanned!(ty.span()=> <#ty as #private::Describe>::type_desc());
-        quote! {
-            #private::Param { name: #name, rust_type: #rust_type, ty: #describe }
-        }
-    });
     let output_desc = match &sig.output {
         Output::Unit => quote!(<() as #private::Describe>::type_desc()),
         Output::Value(ty) => quote_spanned!(ty.span()=> <#ty as #private::Describe>::type_desc()),
@@ -112,7 +103,6 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
         doc,
         param_names: &param_names,
         param_types: &param_types,
-        params_desc: params_desc.collect(),
         output_ty,
         output_desc,
         output_rust_type,

@@ -34,16 +34,6 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
         Some(ty) => quote_spanned!(ty.span()=> <#ty as #private::Describe>::type_desc()),
         None => quote!(<() as #private::Describe>::type_desc()),
     };
-    let params_desc: Vec<TokenStream> = wf
-        .inputs
-        .iter()
-        .map(|(n, ty)| {
-            let name = n.to_string();
-            let rust_type = type_string(ty);
-            let describe = quote_spanned!(ty.span()=> <#ty as #private::Describe>::type_desc());
-            quote!(#private::Param { name: #name, rust_type: #rust_type, ty: #describe })
-        })
-        .collect();
     let description = Description {
         vis,
         ident,
@@ -53,7 +43,6 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
         doc: doc_string(&func.attrs),
         param_names: &param_names,
         param_types: &param_types,
-        params_desc: params_desc.clone(),
         output_ty: output_ty.clone(),
         output_desc: output_desc.clone(),
         output_rust_type: wf
@@ -71,7 +60,7 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
     let described = description.emit();
 
     let run_graph = run_graph(wf, body);
-    let graph = graph(wf, body, &params_desc, &output_desc);
+    let graph = graph(wf, body, &output_desc);
     let run_doc = format!("Runs the workflow `{ident}` on the default runtime.");
 
     quote! {
@@ -244,12 +233,7 @@ fn node(body: &Body, node: &Node) -> TokenStream {
 
 /// `Workflow::graph`: the nodes and edges known at compile time, the entity names and resources
 /// read from each callee's `Task` implementation.
-fn graph(
-    wf: &WorkflowFn<'_>,
-    body: &Body,
-    params_desc: &[TokenStream],
-    output_desc: &TokenStream,
-) -> TokenStream {
+fn graph(wf: &WorkflowFn<'_>, body: &Body, output_desc: &TokenStream) -> TokenStream {
     let private = quote!(::maptask::__private);
     let nodes = body.nodes.iter().map(|node| {
         let id = &node.id;
@@ -300,11 +284,7 @@ fn graph(
     let edges = edges.iter().map(
         |(from, to)| quote!((::std::string::String::from(#from), ::std::string::String::from(#to))),
     );
-    let inputs = wf
-        .inputs
-        .iter()
-        .zip(params_desc)
-        .map(|((name, _), _)| name.to_string());
+    let inputs = wf.inputs.iter().map(|(name, _)| name.to_string());
     let input_descs = wf
         .inputs
         .iter()
