@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt, Shared};
 use maptask_core::{
-    Graph, MapError, NodeFailure, NodeKind, Resources, Task, TaskError, WorkflowError,
+    ElementFailure, Graph, MapError, NodeFailure, NodeKind, Resources, Task, TaskError,
+    WorkflowError,
 };
 use maptask_runtime::{RunOptions, Runtime, TaskWork};
 
@@ -200,21 +201,47 @@ impl<W: Workflow> WorkflowNodeCall<W> {
 impl<W> NodeCall for WorkflowNodeCall<W>
 where
     W: Workflow,
+    W::Inputs: Clone,
     W::Output: Clone + Sync,
 {
     type Output = W::Output;
     const KIND: NodeKind = NodeKind::Workflow;
 
+    /// Runs the sub-workflow up to `retries + 1` times, each run bounded by `timeout`.
+    ///
+    /// This loop is not the engine's attempt machinery on purpose: a sub-workflow holds no slot
+    /// of the runtime-wide cap on elements in flight, since its own nodes need those slots.
     fn run(
         self,
         ctx: WorkflowCtx,
         node: &'static str,
-        _overrides: Overrides,
+        overrides: Overrides,
     ) -> BoxFuture<'static, Result<W::Output, WorkflowError>> {
         async move {
-            W::run_in(ctx.child(W::NAME), self.inputs)
-                .await
-                .map_err(|e| ctx.fail(node, W::NAME, NodeFailure::Workflow(e)))
+            let retries = overrides.retries.unwrap_or(W::METADATA.retries);
+            let mut attempt = 0u32;
+            loop {
+                attempt += 1;
+                let run = W::run_in(ctx.child(W::NAME), self.inputs.clone());
+                let failure = match overrides.timeout {
+                    None => match run.await {
+                        Ok(output) => return Ok(output),
+                        Err(e) => NodeFailure::Workflow(e),
+                    },
+                    Some(limit) => match tokio::time::timeout(limit, run).await {
+                        Ok(Ok(output)) => return Ok(output),
+                        Ok(Err(e)) => NodeFailure::Workflow(e),
+                        Err(_) => NodeFailure::Task(ElementFailure {
+                            index: 0,
+                            attempts: attempt,
+                            errors: vec![TaskError::timeout(limit)],
+                        }),
+                    },
+                };
+                if attempt > retries {
+                    return Err(ctx.fail(node, W::NAME, failure));
+                }
+            }
         }
         .boxed()
     }

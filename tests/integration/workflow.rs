@@ -506,3 +506,43 @@ fn the_graph_renders_as_mermaid_and_dot() {
         )
     );
 }
+
+// ---- overrides on sub-workflow nodes --------------------------------------------------------
+
+#[workflow]
+fn slow_sub(ms: u64) -> u64 {
+    nap(ms)
+}
+
+#[workflow]
+fn bounded_sub(ms: u64) -> u64 {
+    slow_sub(ms).with_overrides(timeout = "50ms")
+}
+
+#[workflow]
+fn flaky_sub(key: String) -> u32 {
+    flaky_without_retries(key)
+}
+
+#[workflow]
+fn retried_sub(key: String) -> u32 {
+    flaky_sub(key).with_overrides(retries = 2)
+}
+
+#[tokio::test]
+async fn a_sub_workflow_node_honours_timeout_and_retries_overrides() {
+    let started = Instant::now();
+    let err = bounded_sub::run(5_000).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(err.node(), "n0");
+    match err.failure() {
+        NodeFailure::Task(f) => {
+            assert_eq!(f.attempts, 1);
+            assert_eq!(f.errors[0].kind(), maptask::FailureKind::Timeout);
+        }
+        other => panic!("unexpected failure {other:?}"),
+    }
+    assert_eq!(bounded_sub::run(1).await.unwrap(), 1);
+    // Each run of the sub-workflow calls the flaky task once; the third run succeeds.
+    assert_eq!(retried_sub::run("sub".into()).await.unwrap(), 3);
+}

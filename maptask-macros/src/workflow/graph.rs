@@ -365,6 +365,12 @@ impl Analyzer {
                 );
             }
         };
+        if let (Some(concurrency), Call::Entity { .. }) = (&overrides.concurrency, &call) {
+            self.errors.push_spanned(
+                concurrency,
+                "`concurrency` applies to `map_task!(…)(…)` nodes only; a task or workflow call runs once",
+            );
+        }
         let deps = self.refs(&call_values(&call));
         let index = self.nodes.len();
         let base = match (&overrides.name, &binding) {
