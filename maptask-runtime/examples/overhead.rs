@@ -96,6 +96,23 @@ fn main() {
         .unwrap();
     let rt = Runtime::builder().build();
     let per = |d: Duration| d.as_nanos() as f64 / n as f64;
+    if let Ok(mode) = std::env::var("ONLY") {
+        // For profiling: one path, several times.
+        for c in cs {
+            let d = best(5, || {
+                let t = Instant::now();
+                let v = match mode.as_str() {
+                    "async" => tokio.block_on(engine_async(&rt, n, c)),
+                    "spawn" => tokio.block_on(floor_spawn(n, c)),
+                    _ => tokio.block_on(engine(&rt, n, c)),
+                };
+                assert_eq!(v.len(), n);
+                t.elapsed()
+            });
+            println!("{mode} n={n} c={c}: {:.0} ns/elt", per(d));
+        }
+        return;
+    }
     for c in cs {
         let spawn = best(5, || {
             let t = Instant::now();

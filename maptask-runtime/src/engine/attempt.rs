@@ -18,16 +18,14 @@ pub(crate) struct Done<O> {
     pub(crate) result: Result<O, TaskError>,
 }
 
-/// Runs one async attempt: `work.call(input)`, bounded by `timeout`, with panics caught.
+/// Runs one async attempt: `work.call(input)`, with panics caught.
 ///
-/// A panic while building the future, while polling it, or while dropping it on timeout all
-/// count as a panic of the attempt.
+/// A panic while building the future or while polling it counts as a panic of the attempt.
 pub(crate) async fn run_async<I, W>(
     work: Arc<W>,
     index: usize,
     attempt: u32,
     input: I,
-    timeout: Option<Duration>,
     span: tracing::Span,
 ) -> Done<W::Output>
 where
@@ -35,24 +33,54 @@ where
     W: Work<I>,
 {
     let started = Instant::now();
-    let body = async move {
-        match timeout {
-            None => work.call(input).await,
-            Some(limit) => match tokio::time::timeout(limit, work.call(input)).await {
-                Ok(result) => result,
-                Err(_) => Err(TaskError::timeout(limit)),
-            },
-        }
-    };
-    let result = match AssertUnwindSafe(body.instrument(span)).catch_unwind().await {
-        Ok(result) => result,
-        Err(payload) => Err(TaskError::from_panic(payload.as_ref())),
-    };
+    // No timer in this future: it stays small, and so does its task.
+    let result = caught(async move { work.call(input).await }, span).await;
     Done {
         index,
         attempt,
         elapsed: started.elapsed(),
         result,
+    }
+}
+
+/// Runs one async attempt bounded by `limit`, with panics caught (including a panic while the
+/// future is dropped on timeout).
+pub(crate) async fn run_async_timed<I, W>(
+    work: Arc<W>,
+    index: usize,
+    attempt: u32,
+    input: I,
+    limit: Duration,
+    span: tracing::Span,
+) -> Done<W::Output>
+where
+    I: Send + 'static,
+    W: Work<I>,
+{
+    let started = Instant::now();
+    let timed = async move {
+        match tokio::time::timeout(limit, work.call(input)).await {
+            Ok(result) => result,
+            Err(_) => Err(TaskError::timeout(limit)),
+        }
+    };
+    let result = caught(timed, span).await;
+    Done {
+        index,
+        attempt,
+        elapsed: started.elapsed(),
+        result,
+    }
+}
+
+/// Polls `body` inside `span`, turning a panic into a failed attempt.
+async fn caught<O>(
+    body: impl std::future::Future<Output = Result<O, TaskError>>,
+    span: tracing::Span,
+) -> Result<O, TaskError> {
+    match AssertUnwindSafe(body.instrument(span)).catch_unwind().await {
+        Ok(result) => result,
+        Err(payload) => Err(TaskError::from_panic(payload.as_ref())),
     }
 }
 

@@ -23,21 +23,17 @@
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::Context;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::task::AtomicWaker;
 use maptask_core::TaskError;
 
 use super::attempt::{run_blocking, Done};
+use super::inbox::{Inbox, WAKE_BATCH};
 use crate::pool::PoolJob;
 use crate::work::Work;
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // User code never runs under these locks.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use super::inbox::lock;
 
 /// A message from the pool to the driver.
 pub(crate) enum Msg<I, O> {
@@ -51,54 +47,6 @@ pub(crate) enum Msg<I, O> {
     /// An attempt ended. `keep` is a copy of the input, returned when the attempt failed and
     /// another may follow (pool-scheduled first attempts only).
     Done(Done<O>, Option<I>),
-}
-
-/// A multi-producer, single-consumer batch channel that wakes its consumer once per drain.
-pub(crate) struct Inbox<T> {
-    items: Mutex<Vec<T>>,
-    waker: AtomicWaker,
-}
-
-impl<T> Inbox<T> {
-    fn new() -> Inbox<T> {
-        Inbox {
-            items: Mutex::new(Vec::new()),
-            waker: AtomicWaker::new(),
-        }
-    }
-
-    /// Moves every item of `batch` into the inbox, without waking the consumer. Returns how
-    /// many items the inbox holds.
-    fn push_all_quietly(&self, batch: &mut Vec<T>) -> usize {
-        let mut items = lock(&self.items);
-        if items.is_empty() {
-            std::mem::swap(&mut *items, batch);
-        } else {
-            items.append(batch);
-        }
-        items.len()
-    }
-
-    /// Pushes one item, without waking the consumer.
-    fn push_quietly(&self, item: T) {
-        lock(&self.items).push(item);
-    }
-
-    fn wake(&self) {
-        self.waker.wake();
-    }
-
-    /// Moves everything in the inbox into `into` (which must be empty), after registering `cx`
-    /// to be woken by the next push.
-    pub(crate) fn drain(&self, cx: &mut Context<'_>, into: &mut Vec<T>) {
-        self.waker.register(cx.waker());
-        let mut items = lock(&self.items);
-        if into.is_empty() {
-            std::mem::swap(&mut *items, into);
-        } else {
-            into.append(&mut items);
-        }
-    }
 }
 
 struct Item<I> {
@@ -187,10 +135,6 @@ const QUANTUM: usize = 256;
 const QUICK: Duration = Duration::from_micros(5);
 /// The most items a drainer takes at once.
 const MAX_BATCH: usize = 64;
-/// Pool-scheduled: successes wake the driver once this many results wait in the inbox (or
-/// when the map has ended); anything that needs the driver (a failure, an observer) wakes it
-/// at once.
-const WAKE_BATCH: usize = 1024;
 
 /// What a batch's attempts did, for the window's bookkeeping.
 #[derive(Default)]

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use maptask_core::{error::summarize_failures, Execution, MapError, TaskError};
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 use tokio_util::sync::{PollSemaphore, WaitForCancellationFutureOwned};
 
-use super::attempt::{run_async, Done};
+use super::attempt::{run_async, run_async_timed, Done};
 use super::blocking::{BlockingMap, Msg, Schedule};
+use super::tasks::Tasks;
 use super::timers::{Timer, TimerKind, Timers};
 use crate::events::{Counts, MapEvent, MapObserver, MapStatus};
 use crate::pool::{ComputePool, PoolJob};
@@ -134,7 +134,8 @@ impl<I: Send + 'static, W: Work<I>> Drop for CloseOnDrop<I, W> {
 
 enum Exec<I: Send + 'static, W: Work<I>> {
     Async {
-        tasks: JoinSet<Done<W::Output>>,
+        tasks: Tasks<W::Output>,
+        done: Vec<Done<W::Output>>,
     },
     Blocking {
         map: CloseOnDrop<I, W>,
@@ -211,9 +212,16 @@ where
         };
         let mut inputs = Some(inputs);
         let exec = match work.execution() {
-            Execution::Async => Exec::Async {
-                tasks: JoinSet::new(),
-            },
+            Execution::Async => {
+                let tasks = Tasks::new(n);
+                // Every result must reach the driver at once while it has slots to refill, an
+                // observer to feed, or runtime-wide permits to give back.
+                tasks.set_eager(cap < n || observer.is_some() || in_flight.is_some());
+                Exec::Async {
+                    tasks,
+                    done: Vec::new(),
+                }
+            }
             Execution::Blocking => {
                 let pool = pool();
                 // The pool starts elements itself unless the driver must time each attempt or
@@ -374,6 +382,12 @@ where
                 }
             }
         }
+        if self.next == self.s.n && self.observer.is_none() && self.permits.is_none() {
+            if let Exec::Async { tasks, .. } = &self.exec {
+                // Nothing left to start: successes may wait in the inbox until a batch is full.
+                tasks.set_eager(false);
+            }
+        }
         started
     }
 
@@ -460,7 +474,7 @@ where
             counts,
         });
         match &mut self.exec {
-            Exec::Async { tasks } => {
+            Exec::Async { tasks, .. } => {
                 let span = tracing::debug_span!(
                     parent: &self.span,
                     "element",
@@ -468,14 +482,17 @@ where
                     index,
                     attempt
                 );
-                tasks.spawn(run_async(
-                    Arc::clone(&self.work),
-                    index,
-                    attempt,
-                    input,
-                    self.s.timeout,
-                    span,
-                ));
+                let work = Arc::clone(&self.work);
+                match self.s.timeout {
+                    None => {
+                        tasks.spawn(index, attempt, run_async(work, index, attempt, input, span))
+                    }
+                    Some(limit) => tasks.spawn(
+                        index,
+                        attempt,
+                        run_async_timed(work, index, attempt, input, limit, span),
+                    ),
+                }
             }
             Exec::Blocking { to_queue, .. } => to_queue.push((index, attempt, input)),
         }
@@ -490,35 +507,29 @@ where
     }
 
     fn poll_async(&mut self, cx: &mut Context<'_>) -> bool {
-        let mut any = false;
-        while self.verdict.is_none() {
-            let Exec::Async { tasks } = &mut self.exec else {
-                break;
-            };
-            match tasks.poll_join_next(cx) {
-                Poll::Ready(Some(Ok(done))) => {
-                    any = true;
-                    self.attempt_done(done);
-                }
-                Poll::Ready(Some(Err(error))) => {
-                    // Attempts catch their panics and are aborted only once the map has ended,
-                    // so a cancelled task means the tokio runtime is shutting down.
-                    tracing::error!(%error, "an attempt's task ended without a result");
-                    if !error.is_cancelled() {
-                        self.internal = Some(format!("an attempt's task failed: {error}"));
-                    }
-                    let status = if error.is_cancelled() {
-                        MapStatus::Cancelled
-                    } else {
-                        MapStatus::Failed
-                    };
-                    self.stop(status);
-                    return true;
-                }
-                Poll::Ready(None) | Poll::Pending => break,
-            }
+        let Exec::Async { tasks, done } = &mut self.exec else {
+            return false;
+        };
+        tasks.shared.inbox.drain(cx, done);
+        if done.is_empty() {
+            return false;
         }
-        any
+        let mut batch = std::mem::take(done);
+        for result in batch.drain(..) {
+            if self.verdict.is_some() {
+                continue;
+            }
+            if self.is_current(result.index, result.attempt) {
+                if let Exec::Async { tasks, .. } = &mut self.exec {
+                    tasks.reported(result.index);
+                }
+            }
+            self.attempt_done(result);
+        }
+        if let Exec::Async { done, .. } = &mut self.exec {
+            *done = batch;
+        }
+        true
     }
 
     fn poll_blocking(&mut self, cx: &mut Context<'_>) -> bool {
@@ -746,7 +757,7 @@ where
         }
         self.verdict = Some(status);
         match &mut self.exec {
-            Exec::Async { tasks } => tasks.abort_all(),
+            Exec::Async { tasks, .. } => tasks.abort_all(),
             Exec::Blocking {
                 map,
                 to_queue,

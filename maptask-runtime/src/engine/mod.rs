@@ -3,6 +3,8 @@
 mod attempt;
 mod blocking;
 mod driver;
+mod inbox;
+mod tasks;
 mod timers;
 
 use std::sync::Arc;
