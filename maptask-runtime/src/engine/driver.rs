@@ -3,8 +3,13 @@
 //! The driver is polled as one future (the `run_map` future). It starts elements in index order
 //! as slots free up, receives the end of every attempt, decides retries, arms backoff and
 //! deadline timers, fails early, and emits every event. Attempts themselves run elsewhere: async
-//! ones as tokio tasks in a `JoinSet`, blocking ones on the compute pool. Because every state
-//! change happens here, events are ordered and their counts are exact.
+//! ones as tokio tasks (`tasks`), blocking ones on the compute pool (`blocking`). For blocking
+//! work without a timeout or a runtime-wide cap, the pool starts fresh elements itself under the
+//! same window, and the driver learns of each start from the pool's messages. Because every
+//! event is emitted here, events are ordered and their counts are exact.
+//!
+//! Per element the driver keeps a compact [`Slot`] (state, attempts, time in attempts) and the
+//! output; error lists are allocated only for elements that fail an attempt.
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -7,7 +7,7 @@ use maptask_core::{Criterion, MapError, MapSpec, Ratio};
 use maptask_runtime::{MapEvent, RunOptions};
 use proptest::prelude::*;
 
-use crate::common::{runtime, scripted, scripted_blocking, Probe, Recorder, Script, Step};
+use crate::common::{scripted, scripted_blocking, Probe, Recorder, Script, Step};
 
 /// What happens to one element.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +62,10 @@ struct Case {
     criterion: Criterion,
     retries: u32,
     blocking: bool,
+    /// A runtime-wide cap on elements in flight.
+    max_in_flight: Option<usize>,
+    /// A timeout that never fires, which changes who schedules blocking attempts.
+    timed: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -71,14 +75,20 @@ fn case() -> impl Strategy<Value = Case> {
         criterion(),
         0u32..3,
         any::<bool>(),
+        prop::option::weighted(0.3, 1usize..4),
+        prop::bool::weighted(0.3),
     )
-        .prop_map(|(plans, concurrency, criterion, retries, blocking)| Case {
-            plans,
-            concurrency,
-            criterion,
-            retries,
-            blocking,
-        })
+        .prop_map(
+            |(plans, concurrency, criterion, retries, blocking, max_in_flight, timed)| Case {
+                plans,
+                concurrency,
+                criterion,
+                retries,
+                blocking,
+                max_in_flight,
+                timed,
+            },
+        )
 }
 
 fn check(case: Case) -> Result<(), TestCaseError> {
@@ -94,9 +104,13 @@ fn check(case: Case) -> Result<(), TestCaseError> {
     let spec = MapSpec::new("prop")
         .concurrency(case.concurrency)
         .criterion(case.criterion)
-        .retries(case.retries);
+        .retries(case.retries)
+        .timeout(case.timed.then_some(std::time::Duration::from_secs(30)));
     let options = RunOptions::new().observer(recorder.clone());
-    let rt = runtime();
+    let rt = maptask_runtime::Runtime::builder()
+        .compute_threads(2)
+        .max_in_flight(case.max_in_flight)
+        .build();
     let inputs: Vec<usize> = (0..n).collect();
     let outcome = tokio.block_on(async {
         if case.blocking {
@@ -145,17 +159,18 @@ fn check(case: Case) -> Result<(), TestCaseError> {
     }
     prop_assert_eq!(report.elements.len(), n);
 
-    // The window is never exceeded.
-    if case.concurrency > 0 {
-        prop_assert!(probe.max_active.load(Ordering::SeqCst) <= case.concurrency);
-    }
-    let events = recorder.events();
-    let cap = if case.concurrency == 0 {
-        n
+    // The window (and the runtime-wide cap) is never exceeded.
+    let mut limit = if case.concurrency == 0 {
+        usize::MAX
     } else {
         case.concurrency
     };
-    prop_assert!(events.iter().all(|e| e.counts().running <= cap));
+    if let Some(max) = case.max_in_flight {
+        limit = limit.min(max);
+    }
+    prop_assert!(probe.max_active.load(Ordering::SeqCst) <= limit);
+    let events = recorder.events();
+    prop_assert!(events.iter().all(|e| e.counts().running <= limit));
 
     // At most retries + 1 attempts per element.
     let attempts = probe.attempts();
