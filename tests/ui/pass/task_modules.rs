@@ -19,6 +19,19 @@ mod images {
 mod text {
     use maptask::task;
     #[task]
+    pub(crate) fn crate_visible(x: i64) -> i64 {
+        x
+    }
+    pub mod inner {
+        #[maptask::task]
+        pub(super) fn parent_visible(x: i64) -> i64 {
+            x
+        }
+    }
+    pub fn parent_map_name() -> String {
+        maptask::map_task!(inner::parent_visible).name().to_owned()
+    }
+    #[task]
     pub fn render(s: String) -> String {
         s.to_uppercase()
     }
@@ -44,4 +57,16 @@ fn main() {
     let _by_path = map_task!(crate::images::resize::render, height = 2);
     let _by_alias = map_task!(render_image, width = 2);
     let _root = map_task!(render);
+    let _crate_visible = map_task!(text::crate_visible);
+    assert!(text::parent_map_name().ends_with("text::inner::parent_visible.map"));
+    fn local() {
+        // A task inside a function body is reachable from that body.
+        #[task]
+        fn nested(x: i64) -> i64 {
+            x + 1
+        }
+        let _ = map_task!(nested, concurrency = 1);
+        assert_eq!(nested(1), 2);
+    }
+    local();
 }
