@@ -219,8 +219,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
 
     /// Takes the next item, or the next few when `many` (the last items were quick), or
     /// retires this drainer when none can start.
-    fn take(&self, batch: &mut Vec<Item<I>>, many: bool) -> bool {
-        let mut queue = lock(&self.queue);
+    fn take(&self, queue: &mut Queue<I>, batch: &mut Vec<Item<I>>, many: bool) -> bool {
         let schedule = self.schedule.as_ref();
         let startable = queue.startable(schedule);
         if startable == 0 || self.is_closed() {
@@ -328,44 +327,40 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
     }
 
     /// Delivers a batch's results and, when pool-scheduled, frees the slots of finished
-    /// elements and takes the failing-early decision. Returns extra drainers now wanted.
-    fn complete(&self, out: &mut Vec<Msg<I, W::Output>>, ends: Ends) -> usize {
-        if out.is_empty() {
-            return 0;
-        }
+    /// elements and takes the failing-early decision. Returns the extra drainers now wanted,
+    /// whether to wake the driver, and the unstarted inputs to drop (outside the lock) when the
+    /// map just failed.
+    fn complete(
+        &self,
+        queue: &mut Queue<I>,
+        out: &mut Vec<Msg<I, W::Output>>,
+        ends: Ends,
+    ) -> (usize, bool, Option<std::vec::IntoIter<I>>) {
+        // Results go in before slots are freed, so the driver never sees an element start in a
+        // slot that has not been freed yet.
+        let waiting = self.inbox.push_all_quietly(out);
         let Some(schedule) = &self.schedule else {
-            self.inbox.push_all_quietly(out);
-            self.inbox.wake();
-            return 0;
+            return (0, waiting > 0, None);
         };
-        let mut dropped = None;
-        let mut wake = ends.errors > 0 || schedule.announce;
-        let extra = {
-            let mut queue = lock(&self.queue);
-            // Results go in before slots are freed, so the driver never sees an element start
-            // in a slot that has not been freed yet.
-            let waiting = self.inbox.push_all_quietly(out);
-            queue.active -= ends.finished;
-            queue.failed += ends.failed;
-            queue.ended += ends.finished;
-            wake |= waiting >= WAKE_BATCH || queue.ended >= schedule.n;
-            if schedule.n - queue.failed < schedule.min_successes {
-                wake = true;
-                // Too many failures: start nothing more, from this instant.
-                self.closed.store(true, Ordering::Release);
-                dropped = Some(std::mem::replace(&mut queue.fresh, Vec::new().into_iter()));
-                0
-            } else if ends.finished > 0 {
-                Self::missing_drainers(&mut queue, self.threads, Some(schedule))
-            } else {
-                0
-            }
-        };
-        if wake {
-            self.inbox.wake();
+        queue.active -= ends.finished;
+        queue.failed += ends.failed;
+        queue.ended += ends.finished;
+        let wake = ends.errors > 0
+            || schedule.announce
+            || waiting >= WAKE_BATCH
+            || queue.ended >= schedule.n;
+        if schedule.n - queue.failed < schedule.min_successes {
+            // Too many failures: start nothing more, from this instant.
+            self.closed.store(true, Ordering::Release);
+            let fresh = std::mem::replace(&mut queue.fresh, Vec::new().into_iter());
+            return (0, true, Some(fresh));
         }
-        drop(dropped);
-        extra
+        let extra = if ends.finished > 0 {
+            Self::missing_drainers(queue, self.threads, Some(schedule))
+        } else {
+            0
+        };
+        (extra, wake, None)
     }
 }
 
@@ -377,16 +372,16 @@ impl<I: Clone + Send + 'static, W: Work<I>> PoolJob for BlockingMap<I, W> {
         // Batches only pay off for quick elements; slow ones are taken one at a time so that
         // none waits behind another while a thread is free.
         let mut quick = false;
+        if !self.take(&mut lock(&self.queue), &mut batch, quick) {
+            return 0;
+        }
         loop {
-            if !self.take(&mut batch, quick) {
-                return 0;
-            }
             ran += batch.len();
             let taken = batch.len() as u32;
-            let batch_started = Instant::now();
             let mut ends = Ends::default();
             // One clock read per element: each attempt ends where the next begins.
-            let mut mark = Instant::now();
+            let started = Instant::now();
+            let mut mark = started;
             for item in batch.drain(..) {
                 if self.is_closed() {
                     continue;
@@ -403,11 +398,25 @@ impl<I: Clone + Send + 'static, W: Work<I>> PoolJob for BlockingMap<I, W> {
                     End::Retry => ends.errors += 1,
                 }
             }
-            quick = batch_started.elapsed() < QUICK * taken;
-            let extra = self.complete(&mut out, ends);
-            if extra > 0 || ran >= QUANTUM {
+            quick = mark.saturating_duration_since(started) < QUICK * taken;
+            // One lock to hand in the results and take the next items.
+            let mut queue = lock(&self.queue);
+            let (extra, wake, dropped) = self.complete(&mut queue, &mut out, ends);
+            let next = if extra > 0 || ran >= QUANTUM {
                 // Come back at the end of the pool's queue, with company if more can start.
-                return 1 + extra;
+                Some(1 + extra)
+            } else if self.take(&mut queue, &mut batch, quick) {
+                None
+            } else {
+                Some(0)
+            };
+            drop(queue);
+            if wake {
+                self.inbox.wake();
+            }
+            drop(dropped);
+            if let Some(copies) = next {
+                return copies;
             }
         }
     }
