@@ -14,9 +14,24 @@
 //!   [`work::blocking`] and [`work::async_fn`] adapt closures.
 //! * [`MapObserver`] receives [`MapEvent`]s, enough to draw progress bars and reports.
 //!
-//! Async work (`Execution::Async`) runs as tokio tasks, one per attempt. Blocking work
-//! (`Execution::Blocking`) runs on the runtime's compute pool, a fixed set of OS threads sized to
-//! the machine's parallelism, never on the async worker threads.
+//! # Where attempts run
+//!
+//! Async work (`Execution::Async`) runs as tokio tasks, one per attempt, so elements run in
+//! parallel on the tokio workers. Blocking work (`Execution::Blocking`) runs on the runtime's
+//! compute pool, a fixed set of OS threads sized to the machine's parallelism, never on the async
+//! worker threads and never through `spawn_blocking`. A blocking attempt cannot be interrupted:
+//! when it times out, or its map fails early or is cancelled, it keeps its thread until the
+//! function returns, and its result is discarded.
+//!
+//! # Cost per element
+//!
+//! The map's future owns all of its state; there is no lock around it. Per element it keeps a
+//! 24-byte record (status, attempts, time in attempts) and the output slot; error lists exist
+//! only for elements that fail. No event is built without an observer. Attempts report back
+//! through a batch inbox that wakes the map's task only when it has something to do. For
+//! blocking work without a timeout or a runtime-wide cap, pool threads start the next element
+//! themselves under the concurrency window, and take quick elements a few at a time, so a no-op
+//! `fn(i64) -> i64` costs tens of nanoseconds per element (see `examples/overhead.rs`).
 #![warn(missing_docs)]
 
 mod engine;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use maptask_core::{MapSpec, TaskError};
 use maptask_runtime::{Counts, MapEvent, MapStatus, RunOptions};
 
-use crate::common::{runtime, scripted, Probe, Recorder, Step};
+use crate::common::{runtime, scripted, scripted_blocking, Probe, Recorder, Step};
 
 fn counts(pending: usize, running: usize, succeeded: usize, failed: usize) -> Counts {
     Counts {
@@ -40,18 +40,34 @@ fn shape(event: &MapEvent) -> (&'static str, Option<usize>, Option<u32>, Counts)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_come_in_order_with_exact_counts() {
+    events_in_order(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_events_come_in_order_with_exact_counts() {
+    events_in_order(true).await;
+}
+
+async fn events_in_order(blocking: bool) {
     let probe = Probe::new(2);
     let recorder = Recorder::new();
     let scripts = vec![vec![Step::Err(0), Step::Ok(30)], vec![Step::Ok(0)]];
     let spec = MapSpec::new("ev").concurrency(1).retries(1);
-    let outcome = runtime()
-        .run_map(
-            &spec,
-            vec![0, 1],
-            scripted(&probe, scripts),
-            RunOptions::new().observer(recorder.clone()),
-        )
-        .await;
+    let options = RunOptions::new().observer(recorder.clone());
+    let outcome = if blocking {
+        runtime()
+            .run_map(
+                &spec,
+                vec![0, 1],
+                scripted_blocking(&probe, scripts),
+                options,
+            )
+            .await
+    } else {
+        runtime()
+            .run_map(&spec, vec![0, 1], scripted(&probe, scripts), options)
+            .await
+    };
     assert!(outcome.result.is_ok());
     let events = recorder.events();
     let shapes: Vec<_> = events.iter().map(shape).collect();
