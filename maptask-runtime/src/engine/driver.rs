@@ -458,13 +458,11 @@ where
         }
     }
 
-    /// Fails an element whose input is gone. Unreachable unless the engine has a bug; kept so
-    /// that a bug fails one element instead of the process.
+    /// An element's input is gone. Unreachable unless the engine has a bug; the map then ends
+    /// with `MapError::Internal` rather than a panic or a hang.
     fn lost_input(&mut self, index: usize) {
-        self.slots[index].state = State::Running;
-        self.slots[index].attempts += 1;
-        let error = TaskError::permanent_msg("internal error: the element's input is missing");
-        self.attempt_failed(index, error, Duration::ZERO);
+        self.internal = Some(format!("the input of element {index} is missing"));
+        self.stop(MapStatus::Failed);
     }
 
     fn launch(&mut self, index: usize, input: I) {

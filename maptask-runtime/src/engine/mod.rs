@@ -68,13 +68,19 @@ fn outcome_without_running<O>(
     };
     let elapsed = started_at.elapsed();
     if let Some(observer) = &options.observer {
-        let map: Arc<str> = Arc::from(name);
-        observer.on_event(&MapEvent::MapFinished {
-            map,
+        let event = MapEvent::MapFinished {
+            map: Arc::from(name),
             status,
             elapsed,
             counts,
-        });
+        };
+        // An observer's panic must not take down the caller.
+        let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            observer.on_event(&event);
+        }));
+        if delivered.is_err() {
+            tracing::error!("a map observer panicked; the event was dropped");
+        }
     }
     MapOutcome {
         result,
