@@ -161,3 +161,33 @@ async fn many_small_elements_and_maps_sharing_the_pool() {
     assert_eq!(ra.result.map(|v| v.len()), Ok(20_000));
     assert_eq!(rb.result.map(|v| v.len()), Ok(20_000));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runtime_wide_cap_bounds_blocking_maps_too() {
+    let rt = Runtime::builder()
+        .compute_threads(4)
+        .max_in_flight(Some(3))
+        .build();
+    let n = 10;
+    let probe = Probe::new(2 * n);
+    let scripts = vec![vec![Step::Ok(10)]; 2 * n];
+    let (spec_a, spec_b) = (MapSpec::new("a"), MapSpec::new("b"));
+    let (a, b) = tokio::join!(
+        rt.run_map(
+            &spec_a,
+            (0..n).collect(),
+            scripted_blocking(&probe, scripts.clone()),
+            RunOptions::new(),
+        ),
+        rt.run_map(
+            &spec_b,
+            (n..2 * n).collect(),
+            scripted_blocking(&probe, scripts),
+            RunOptions::new(),
+        ),
+    );
+    assert_eq!(a.result.map(|v| v.len()), Ok(n));
+    assert_eq!(b.result.map(|v| v.len()), Ok(n));
+    // Four compute threads, but at most three elements in flight across both maps.
+    assert!(probe.max_active.load(Ordering::SeqCst) <= 3);
+}
