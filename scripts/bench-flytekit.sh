@@ -37,6 +37,7 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 bench="$target_dir/release/examples/bench"
 
 echo "== machine: $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (work tree modified)')"
 # Ours before and after flytekit, so that drift of the machine shows.
 echo "== maptask: map_task!(noop) at n = $N (before flytekit)"
 "$bench" --only 1 --sizes "$N" --json "$work/ours-before.json" >/dev/null
