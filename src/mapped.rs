@@ -400,6 +400,22 @@ where
     }
 }
 
+/// Zips the mapped inputs into one tuple per element. One input is wrapped in place: `(A,)` has
+/// the layout of `A`, so the collect reuses the input's allocation.
+macro_rules! zip_inputs {
+    ($n:expr; $arg:ident $idx:tt) => {
+        $arg.into_iter().map(|value| (value,)).collect()
+    };
+    ($n:expr; $($arg:ident $idx:tt),+) => {{
+        let mut iters = ($($arg.into_iter(),)+);
+        let mut elements = Vec::with_capacity($n);
+        while let ($(Some($arg),)+) = ($(iters.$idx.next(),)+) {
+            elements.push(($($arg,)+));
+        }
+        elements
+    }};
+}
+
 macro_rules! impl_call {
     ($($ty:ident $arg:ident $idx:tt),+) => {
         // One argument per mapped parameter is the point of `call`.
@@ -430,11 +446,7 @@ macro_rules! impl_call {
                 if lengths.iter().any(|len| *len != n) {
                     return self.length_mismatch(&lengths);
                 }
-                let mut iters = ($($arg.into_iter(),)+);
-                let mut elements = Vec::with_capacity(n);
-                while let ($(Some($arg),)+) = ($(iters.$idx.next(),)+) {
-                    elements.push(($($arg,)+));
-                }
+                let elements: Vec<($($ty,)+)> = zip_inputs!(n; $($arg $idx),+);
                 self.run(elements).await
             }
         }
