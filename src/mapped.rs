@@ -383,29 +383,29 @@ where
         (result, outcome.report)
     }
 
-    fn length_mismatch(
+    /// The common length of the mapped inputs, or an error that names each input and its length.
+    fn check_lengths(
         &self,
         lengths: &[usize],
-    ) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
-        let error = MapError::LengthMismatch {
-            map: self.name.clone(),
-            lengths: self
-                .mapped_names
-                .iter()
-                .zip(lengths)
-                .map(|(name, len)| ((*name).to_owned(), *len))
-                .collect(),
-        };
-        (Err(error), unstarted_report(&self.name))
+    ) -> Result<usize, (Result<K::Output<T::Output>, MapError>, MapReport)> {
+        let named: Vec<(&str, usize)> = self
+            .mapped_names
+            .iter()
+            .copied()
+            .zip(lengths.iter().copied())
+            .collect();
+        maptask_runtime::check_lengths(&self.name, &named)
+            .map_err(|error| (Err(error), unstarted_report(&self.name)))
     }
 }
 
 /// Zips the mapped inputs into one tuple per element. One input is wrapped in place: `(A,)` has
 /// the layout of `A`, so the collect reuses the input's allocation.
 macro_rules! zip_inputs {
-    ($n:expr; $arg:ident $idx:tt) => {
+    ($n:expr; $arg:ident $idx:tt) => {{
+        debug_assert_eq!($arg.len(), $n);
         $arg.into_iter().map(|value| (value,)).collect()
-    };
+    }};
     ($n:expr; $($arg:ident $idx:tt),+) => {{
         let mut iters = ($($arg.into_iter(),)+);
         let mut elements = Vec::with_capacity($n);
@@ -441,11 +441,10 @@ macro_rules! impl_call {
                 &self,
                 $($arg: Vec<$ty>),+
             ) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
-                let lengths = [$($arg.len()),+];
-                let n = lengths[0];
-                if lengths.iter().any(|len| *len != n) {
-                    return self.length_mismatch(&lengths);
-                }
+                let n = match self.check_lengths(&[$($arg.len()),+]) {
+                    Ok(n) => n,
+                    Err(failed) => return failed,
+                };
                 let elements: Vec<($($ty,)+)> = zip_inputs!(n; $($arg $idx),+);
                 self.run(elements).await
             }
