@@ -48,8 +48,8 @@ pub fn result_into_attempt<T, E: TaskErrorType>(result: Result<T, E>) -> Result<
 
 /// Workflow execution: contexts, node calls, shared values.
 pub use crate::workflow::{
-    call_as_task, completion, join_nodes, node_value, ready_value, CallTuple, MapNodeCall,
-    NodeCall, Overrides, TaskNodeCall, Value, Workflow, WorkflowCtx, WorkflowNodeCall,
+    call_as_task, completion, graph_node, join_nodes, node_value, ready_value, CallTuple,
+    MapNodeCall, NodeCall, Overrides, TaskNodeCall, Value, Workflow, WorkflowCtx, WorkflowNodeCall,
 };
 
 /// The graph model that `#[workflow]` describes itself with.

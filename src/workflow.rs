@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt, Shared};
 use maptask_core::{
-    ElementFailure, Graph, MapError, NodeFailure, NodeKind, Resources, Task, TaskError,
+    ElementFailure, Graph, GraphNode, MapError, NodeFailure, NodeKind, Resources, Task, TaskError,
     WorkflowError,
 };
 use maptask_runtime::{RunOptions, Runtime, TaskWork};
@@ -320,4 +320,29 @@ pub fn call_as_task<W: Workflow>(
     W::run_in(WorkflowCtx::new(Runtime::global().clone(), W::NAME), inputs)
         .map(|result| result.map_err(TaskError::from_error))
         .boxed()
+}
+
+/// A node of a workflow's graph that calls task (or workflow) `T`: its kind, the callee's name,
+/// and the callee's resources with the node's overrides applied.
+#[doc(hidden)]
+pub fn graph_node<T: Task>(
+    id: &str,
+    is_map: bool,
+    requests: Resources,
+    limits: Resources,
+) -> GraphNode {
+    let kind = if is_map {
+        NodeKind::Map
+    } else if T::IS_WORKFLOW {
+        NodeKind::Workflow
+    } else {
+        NodeKind::Task
+    };
+    GraphNode {
+        id: id.to_owned(),
+        kind,
+        entity: T::NAME.to_owned(),
+        requests: T::METADATA.requests.merged_with(requests),
+        limits: T::METADATA.limits.merged_with(limits),
+    }
 }

@@ -3,7 +3,8 @@
 //! Input: `params = ["a", "b"], kind = task | workflow, path = { path }`, then one of
 //! * `args = { … }` and optionally `call = { a = x, … }`: a `map_task!`;
 //! * `inputs = { x, y }` or `inputs = { a = x, b = y }`: the inputs of a task or sub-workflow
-//!   call in a `#[workflow]`, type-checked one by one and ordered as declared.
+//!   call in a `#[workflow]`, type-checked one by one and ordered as declared;
+//! * `graph_node = { id, is_map, requests, limits }`: the callee's node in a workflow's graph.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -28,6 +29,8 @@ enum Mode {
         call: Option<CallArgs>,
     },
     Inputs(CallArgs),
+    /// A workflow graph's node for this callee: `id, is_map, requests, limits`.
+    GraphNode(TokenStream),
 }
 
 struct Input {
@@ -72,6 +75,11 @@ impl Parse for Input {
         let mode = if mode_ident == "inputs" {
             keyword(input, "inputs")?;
             Mode::Inputs(braced_call_args(input)?)
+        } else if mode_ident == "graph_node" {
+            keyword(input, "graph_node")?;
+            let content;
+            syn::braced!(content in input);
+            Mode::GraphNode(content.parse()?)
         } else {
             keyword(input, "args")?;
             let args_tokens;
@@ -124,6 +132,10 @@ pub fn expand(input: TokenStream) -> TokenStream {
             map::expand_map(&input.path, &input.params, args, call.as_ref())
         }
         Mode::Inputs(call) => expand_inputs(&input, call),
+        Mode::GraphNode(args) => {
+            let path = &input.path;
+            Ok(quote!(::maptask::__private::graph_node::<#path>(#args)))
+        }
     };
     result.unwrap_or_else(expression_error)
 }

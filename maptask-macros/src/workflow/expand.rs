@@ -237,29 +237,16 @@ fn graph(wf: &WorkflowFn<'_>, body: &Body, output_desc: &TokenStream) -> TokenSt
     let private = quote!(::maptask::__private);
     let nodes = body.nodes.iter().map(|node| {
         let id = &node.id;
-        let (path, kind) = match &node.call {
-            Call::Entity { path, .. } => (
-                path,
-                quote! {
-                    if <#path as #private::Task>::IS_WORKFLOW {
-                        #private::NodeKind::Workflow
-                    } else {
-                        #private::NodeKind::Task
-                    }
-                },
-            ),
-            Call::Map { path, .. } => (path, quote!(#private::NodeKind::Map)),
+        let (path, is_map) = match &node.call {
+            Call::Entity { path, .. } => (path, false),
+            Call::Map { path, .. } => (path, true),
         };
         let requests = resources(&node.overrides.requests);
         let limits = resources(&node.overrides.limits);
+        // Through the callee's signature macro, like the node call itself, so that a callee
+        // that is not a task is reported once, at the call.
         quote! {
-            #private::GraphNode {
-                id: ::std::string::String::from(#id),
-                kind: #kind,
-                entity: ::std::string::String::from(<#path as #private::Task>::NAME),
-                requests: <#path as #private::Task>::METADATA.requests.merged_with(#requests),
-                limits: <#path as #private::Task>::METADATA.limits.merged_with(#limits),
-            }
+            #path! { path = { #path }, graph_node = { #id, #is_map, #requests, #limits } }
         }
     });
     let mut edges: Vec<(String, String)> = Vec::new();
