@@ -67,7 +67,14 @@ pub enum MapStatus {
 /// Something that happened in a map.
 ///
 /// `attempt` counts from 1. `elapsed` is the wall time of one attempt; `duration` is an
-/// element's total time spent in attempts so far.
+/// element's total time spent in attempts so far (the sum of its attempts' `elapsed`).
+///
+/// Both are exact except for quick blocking attempts: in a map of blocking (sync) work without
+/// a timeout, attempts that a compute-pool thread runs in a batch (because its previous
+/// attempts averaged under 5 µs) each get the batch's mean wall time, with a single clock read
+/// per batch. Async work, maps with a timeout and slower blocking elements (run one at a time)
+/// get exact times. See [`ElementReport::duration`](crate::ElementReport::duration) for the
+/// details.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum MapEvent {
@@ -103,7 +110,7 @@ pub enum MapEvent {
         index: usize,
         /// The attempt that succeeded.
         attempt: u32,
-        /// This attempt's wall time.
+        /// This attempt's wall time (a batch mean for quick blocking attempts: see above).
         elapsed: Duration,
         /// The element's total time in attempts.
         duration: Duration,
@@ -124,7 +131,7 @@ pub enum MapEvent {
         will_retry: bool,
         /// The pause before the next attempt, when there is one and a backoff is set.
         retry_in: Option<Duration>,
-        /// This attempt's wall time.
+        /// This attempt's wall time (a batch mean for quick blocking attempts: see above).
         elapsed: Duration,
         /// The element's total time in attempts.
         duration: Duration,

@@ -191,3 +191,36 @@ async fn the_runtime_wide_cap_bounds_blocking_maps_too() {
     // Four compute threads, but at most three elements in flight across both maps.
     assert!(probe.max_active.load(Ordering::SeqCst) <= 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_durations_are_exact_when_slow_and_batch_means_add_up_when_quick() {
+    // Elements 0 and 1 are slow: each pool thread takes its first element on its own and times
+    // it exactly. The quick rest run in batches, each element given its batch's mean.
+    let n = 20_000;
+    let work = maptask_runtime::work::blocking(|i: usize| {
+        if i < 2 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok::<_, TaskError>(i)
+    });
+    let outcome = runtime()
+        .run_map(
+            &MapSpec::new("d"),
+            (0..n).collect(),
+            work,
+            RunOptions::new(),
+        )
+        .await;
+    assert_eq!(outcome.result.map(|v| v.len()), Ok(n));
+    let elements = &outcome.report.elements;
+    assert!(elements[0].duration >= Duration::from_millis(20));
+    assert!(elements[1].duration >= Duration::from_millis(20));
+    // Batch means share out disjoint stretches of each thread's time: their sum never exceeds
+    // what two threads can spend in the map's wall time.
+    let total: Duration = elements.iter().map(|e| e.duration).sum();
+    assert!(
+        total <= outcome.report.elapsed * 2,
+        "{total:?} > 2 × {:?}",
+        outcome.report.elapsed
+    );
+}
