@@ -136,6 +136,17 @@ const QUICK: Duration = Duration::from_micros(5);
 /// The most items a drainer takes at once.
 const MAX_BATCH: usize = 64;
 
+/// Whether any subscriber may record a DEBUG span: the global level check that
+/// `tracing::debug_span!` makes first. When it fails, the macro would build `Span::none()`, so
+/// the element span is skipped altogether; when it passes, the span is built and the macro
+/// checks its callsite as usual, so subscribers interested in element spans still get them,
+/// with the map's name, the index and the attempt.
+#[inline]
+fn debug_spans_enabled() -> bool {
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    tracing::Level::DEBUG <= STATIC_MAX_LEVEL && tracing::Level::DEBUG <= LevelFilter::current()
+}
+
 /// What a batch's attempts did, for the window's bookkeeping.
 #[derive(Default)]
 struct Ends {
@@ -282,6 +293,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
         item: Item<I>,
         mark: &mut Instant,
         timed: bool,
+        traced: bool,
     ) -> (Msg<I, W::Output>, End) {
         let Item {
             index,
@@ -306,10 +318,11 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
             Ok(None)
         };
         let (result, keep) = match kept {
-            Ok(keep) => {
+            Ok(keep) if traced => {
                 let span = self.element_span(index, attempt);
                 (span.in_scope(|| run_blocking(&*self.work, input)), keep)
             }
+            Ok(keep) => (run_blocking(&*self.work, input), keep),
             Err(payload) => (Err(TaskError::from_panic(payload.as_ref())), None),
         };
         let elapsed = if timed {
@@ -399,13 +412,15 @@ impl<I: Clone + Send + 'static, W: Work<I>> PoolJob for BlockingMap<I, W> {
             // gives each element the batch's mean: at a few ns per element, a clock read
             // (~20-40 ns on virtual machines) would cost more than the element.
             let timed = !quick || self.timeout.is_some();
+            // No element span when no subscriber can take a DEBUG span (checked per batch).
+            let traced = debug_spans_enabled();
             let started = Instant::now();
             let mut mark = started;
             for item in batch.drain(..) {
                 if self.is_closed() {
                     continue;
                 }
-                let (msg, end) = self.run_item(item, &mut mark, timed);
+                let (msg, end) = self.run_item(item, &mut mark, timed, traced);
                 out.push(msg);
                 match end {
                     End::Succeeded => ends.finished += 1,
