@@ -64,6 +64,8 @@ pub(crate) struct Schedule {
     pub(crate) retries: u32,
     /// Send `Started` for every element (an observer is set).
     pub(crate) announce: bool,
+    /// Retries wait for a backoff timer, which the driver must arm as soon as the attempt fails.
+    pub(crate) backoff: bool,
 }
 
 struct Queue<I> {
@@ -82,6 +84,9 @@ struct Queue<I> {
     ended: usize,
     /// Copies of this job queued or running in the pool.
     drainers: usize,
+    /// Pool-scheduled: retryable failures put in the inbox since the driver was last woken
+    /// (see `complete`). Each holds a slot of the window until the driver queues its retry.
+    retry_unseen: usize,
 }
 
 impl<I> Queue<I> {
@@ -195,6 +200,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
                 failed: 0,
                 ended: 0,
                 drainers: 0,
+                retry_unseen: 0,
             }),
             closed: AtomicBool::new(false),
             inbox: Inbox::new(),
@@ -362,6 +368,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
         queue: &mut Queue<I>,
         out: &mut Vec<Msg<I, W::Output>>,
         ends: Ends,
+        quick: bool,
     ) -> (usize, bool, Option<std::vec::IntoIter<I>>) {
         // Results go in before slots are freed, so the driver never sees an element start in a
         // slot that has not been freed yet.
@@ -372,7 +379,19 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
         queue.active -= ends.finished;
         queue.failed += ends.failed;
         queue.ended += ends.finished;
-        let wake = ends.errors > 0
+        // A final failure wakes the driver at once (it may fail the map, though the decision to
+        // start nothing more is taken here). A retryable failure only needs the driver to queue
+        // the retry: after a batch of quick elements without backoff, it waits for the next
+        // wake-up (at most WAKE_BATCH results later, i.e. a few ms), or for the moment the pool
+        // cannot start anything more without the driver, whichever comes first. Slow elements
+        // and backoff timers wake the driver at once, so retries are never held back long.
+        let retrying = ends.errors > ends.failed;
+        let defer = quick && !schedule.backoff;
+        if retrying && defer {
+            queue.retry_unseen += ends.errors - ends.failed;
+        }
+        let mut wake = ends.failed > 0
+            || (retrying && !defer)
             || schedule.announce
             || waiting >= WAKE_BATCH
             || queue.ended >= schedule.n;
@@ -387,6 +406,14 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
         } else {
             0
         };
+        // Wake the driver for the retries it has not seen before they hold a quarter of the
+        // window (so the pool never runs short of startable elements), and whenever nothing can
+        // start without it.
+        wake |= queue.retry_unseen > 0
+            && (queue.retry_unseen * 4 >= schedule.cap || queue.startable(Some(schedule)) == 0);
+        if wake {
+            queue.retry_unseen = 0;
+        }
         (extra, wake, None)
     }
 }
@@ -445,7 +472,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> PoolJob for BlockingMap<I, W> {
             quick = mark.saturating_duration_since(started) < QUICK * taken;
             // One lock to hand in the results and take the next items.
             let mut queue = lock(&self.queue);
-            let (extra, wake, dropped) = self.complete(&mut queue, &mut out, ends);
+            let (extra, wake, dropped) = self.complete(&mut queue, &mut out, ends, quick);
             let next = if extra > 0 || ran >= QUANTUM {
                 // Come back at the end of the pool's queue, with company if more can start.
                 Some(1 + extra)

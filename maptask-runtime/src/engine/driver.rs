@@ -239,6 +239,7 @@ where
                         min_successes: s.min_successes,
                         retries: s.retries,
                         announce: observer.is_some(),
+                        backoff: s.backoff.is_some(),
                     };
                     inputs.take().map(|inputs| (schedule, inputs))
                 } else {

@@ -224,3 +224,51 @@ async fn blocking_durations_are_exact_when_slow_and_batch_means_add_up_when_quic
         outcome.report.elapsed
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_blocking_retries_never_stall_whatever_the_window() {
+    // Every 10th element (or every element) fails its first attempt: the retries of quick
+    // elements may wait for the driver's next wake-up, which must come even when they hold the
+    // whole window or when nothing else is left to run.
+    let n = 5_000;
+    for (concurrency, every) in [
+        (0, 10),
+        (0, 1),
+        (1, 10),
+        (3, 1),
+        (64, 10),
+        (64, 1),
+        (5_000, 10),
+    ] {
+        let work =
+            maptask_runtime::work::blocking(move |(i, first): (usize, Arc<Mutex<Vec<bool>>>)| {
+                let mut seen = first.lock().unwrap();
+                if i % every == 0 && !seen[i] {
+                    seen[i] = true;
+                    return Err(TaskError::msg("once"));
+                }
+                Ok(i)
+            });
+        let seen = Arc::new(Mutex::new(vec![false; n]));
+        let spec = MapSpec::new("r").concurrency(concurrency).retries(1);
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(20),
+            runtime().run_map(
+                &spec,
+                (0..n).map(|i| (i, Arc::clone(&seen))).collect(),
+                work,
+                RunOptions::new(),
+            ),
+        )
+        .await
+        .expect("the map stalled");
+        assert_eq!(
+            outcome.result,
+            Ok((0..n).map(Some).collect()),
+            "concurrency {concurrency}"
+        );
+        let failing = n / every;
+        assert_eq!(outcome.report.total_attempts(), (n + failing) as u64);
+        assert_eq!(outcome.report.errors.len(), failing);
+    }
+}
