@@ -11,7 +11,6 @@
 //! Per element the driver keeps a compact [`Slot`] (state, attempts, time in attempts) and the
 //! output; error lists are allocated only for elements that fail an attempt.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -170,7 +169,9 @@ pub(crate) struct Driver<I: Send + 'static, W: Work<I>> {
     next: usize,
     outputs: Vec<Option<W::Output>>,
     slots: Vec<Slot>,
-    errors: HashMap<usize, Vec<TaskError>>,
+    /// Every failed attempt's error with its element's index, in the order the driver saw
+    /// them (attempt order per element); grouped by index once, in `finish`.
+    errors: Vec<(usize, TaskError)>,
     counts: Counts,
     timers: Timers,
     permits: Option<Permits>,
@@ -286,7 +287,7 @@ where
                 };
                 n
             ],
-            errors: HashMap::new(),
+            errors: Vec::new(),
             counts: Counts {
                 total: n,
                 pending: n,
@@ -693,7 +694,7 @@ where
                 },
             });
         }
-        self.errors.entry(index).or_default().push(error);
+        self.errors.push((index, error));
         if will_retry {
             if retry_in.is_none() {
                 self.launch_retained(index);
@@ -850,11 +851,7 @@ where
                 duration: slot.duration,
             })
             .collect();
-        let mut errors: Vec<ElementErrors> = errors
-            .into_iter()
-            .map(|(index, errors)| ElementErrors { index, errors })
-            .collect();
-        errors.sort_unstable_by_key(|e| e.index);
+        let errors = group_errors(errors);
         let report = MapReport {
             map: s.name.to_string(),
             n: s.n,
@@ -889,6 +886,23 @@ where
     }
 }
 
+/// Groups `(index, error)` pairs by index, in index order, keeping each element's errors in
+/// the order they came (a stable sort; the list is nearly sorted already).
+fn group_errors(mut errors: Vec<(usize, TaskError)>) -> Vec<ElementErrors> {
+    errors.sort_by_key(|(index, _)| *index);
+    let mut grouped: Vec<ElementErrors> = Vec::new();
+    for (index, error) in errors {
+        match grouped.last_mut() {
+            Some(last) if last.index == index => last.errors.push(error),
+            _ => grouped.push(ElementErrors {
+                index,
+                errors: vec![error],
+            }),
+        }
+    }
+    grouped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -902,5 +916,29 @@ mod tests {
         assert_eq!(delays, vec![100, 200, 400, 800]);
         assert_eq!(backoff_delay(base, 40), MAX_BACKOFF);
         assert_eq!(backoff_delay(Duration::MAX, 2), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn errors_are_grouped_by_index_in_attempt_order() {
+        let e = |s: &str| TaskError::msg(s.to_owned());
+        let grouped = group_errors(vec![
+            (3, e("3a")),
+            (1, e("1a")),
+            (3, e("3b")),
+            (0, e("0a")),
+            (1, e("1b")),
+            (3, e("3c")),
+        ]);
+        let flat: Vec<(usize, Vec<TaskError>)> =
+            grouped.into_iter().map(|g| (g.index, g.errors)).collect();
+        assert_eq!(
+            flat,
+            vec![
+                (0, vec![e("0a")]),
+                (1, vec![e("1a"), e("1b")]),
+                (3, vec![e("3a"), e("3b"), e("3c")]),
+            ]
+        );
+        assert!(group_errors(Vec::new()).is_empty());
     }
 }
