@@ -105,9 +105,13 @@ async fn failing_early_reports_every_failure_and_starts_nothing_more() {
     );
     let statuses: Vec<ElementStatus> = outcome.report.elements.iter().map(|e| e.status).collect();
     use ElementStatus::*;
-    assert_eq!(
-        statuses,
-        vec![Failed, Failed, Failed, Cancelled, NotStarted, NotStarted]
+    // Element 3 starts when the driver sees the first failures and refills the window before
+    // element 2 fails; when the failures of 1 and 2 reach it in one drain (they fail at once), the
+    // decision comes first and element 3 never starts. Either way nothing starts after it.
+    assert!(
+        statuses == [Failed, Failed, Failed, Cancelled, NotStarted, NotStarted]
+            || statuses == [Failed, Failed, Failed, NotStarted, NotStarted, NotStarted],
+        "{statuses:?}"
     );
     tokio::time::sleep(Duration::from_millis(50)).await;
     // Element 3 was started (handed to tokio); it may be aborted before its body first runs.
