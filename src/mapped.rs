@@ -384,10 +384,7 @@ where
     }
 
     /// The common length of the mapped inputs, or an error that names each input and its length.
-    fn check_lengths(
-        &self,
-        lengths: &[usize],
-    ) -> Result<usize, (Result<K::Output<T::Output>, MapError>, MapReport)> {
+    fn check_lengths(&self, lengths: &[usize]) -> Result<usize, MapError> {
         let named: Vec<(&str, usize)> = self
             .mapped_names
             .iter()
@@ -395,7 +392,6 @@ where
             .zip(lengths.iter().copied())
             .collect();
         maptask_runtime::check_lengths(&self.name, &named)
-            .map_err(|error| (Err(error), unstarted_report(&self.name)))
     }
 }
 
@@ -443,7 +439,7 @@ macro_rules! impl_call {
             ) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
                 let n = match self.check_lengths(&[$($arg.len()),+]) {
                     Ok(n) => n,
-                    Err(failed) => return failed,
+                    Err(error) => return (Err(error), unstarted_report(&self.name)),
                 };
                 let elements: Vec<($($ty,)+)> = zip_inputs!(n; $($arg $idx),+);
                 self.run(elements).await
