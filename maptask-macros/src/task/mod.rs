@@ -25,8 +25,19 @@ pub fn entry(args: TokenStream, item: TokenStream) -> TokenStream {
         (Ok(attr), Ok(signature)) => expand::expand(&func, &attr, &signature),
         (Err(mut a), Err(b)) => {
             a.combine(b);
-            with_fallback(a, item)
+            with_fallback(a, fallback(func))
         }
-        (Err(e), _) | (_, Err(e)) => with_fallback(e, item),
+        (Err(e), _) | (_, Err(e)) => with_fallback(e, fallback(func)),
     }
+}
+
+/// The function as written, so that code calling it still compiles, minus what would only
+/// repeat our error in rustc's words (a C variadic on a Rust function).
+fn fallback(mut func: syn::ItemFn) -> TokenStream {
+    if func.sig.variadic.take().is_some() {
+        // Drop the comma that stood before `...`.
+        let inputs = std::mem::take(&mut func.sig.inputs);
+        func.sig.inputs = inputs.into_iter().collect();
+    }
+    quote::ToTokens::into_token_stream(func)
 }
