@@ -8,7 +8,7 @@ use std::time::Duration;
 use maptask_core::{
     Criterion, Interface, MapError, MapSpec, Param, Ratio, SpecError, Task, TaskError, TypeDesc,
 };
-use maptask_runtime::{Counts, MapReport, MapStatus, RunOptions, Runtime, Work};
+use maptask_runtime::{MapReport, MapStatus, RunOptions, Runtime, Work};
 
 mod sealed {
     pub trait Sealed {}
@@ -21,7 +21,8 @@ pub trait Tolerance: sealed::Sealed + Send + Sync + 'static {
     /// The map's output for task output `O`: `Vec<O>` or `Vec<Option<O>>`.
     type Output<O>;
     /// Turns the engine's per-index results into the map's output.
-    fn collect<O>(map: &str, outputs: Vec<Option<O>>) -> Result<Self::Output<O>, MapError>;
+    fn collect<O>(outputs: Vec<Option<O>>, report: &MapReport)
+        -> Result<Self::Output<O>, MapError>;
 }
 
 /// Every element must succeed: the output is `Vec<T>`.
@@ -39,14 +40,8 @@ impl Tolerance for Strict {
     const TOLERANT: bool = false;
     type Output<O> = Vec<O>;
 
-    fn collect<O>(map: &str, outputs: Vec<Option<O>>) -> Result<Vec<O>, MapError> {
-        outputs
-            .into_iter()
-            .collect::<Option<Vec<O>>>()
-            .ok_or_else(|| MapError::Internal {
-                map: map.to_owned(),
-                message: "a map that tolerates no failure succeeded with a failed element".into(),
-            })
+    fn collect<O>(outputs: Vec<Option<O>>, report: &MapReport) -> Result<Vec<O>, MapError> {
+        report.require_all(outputs)
     }
 }
 
@@ -54,7 +49,7 @@ impl Tolerance for Tolerant {
     const TOLERANT: bool = true;
     type Output<O> = Vec<Option<O>>;
 
-    fn collect<O>(_: &str, outputs: Vec<Option<O>>) -> Result<Vec<Option<O>>, MapError> {
+    fn collect<O>(outputs: Vec<Option<O>>, _: &MapReport) -> Result<Vec<Option<O>>, MapError> {
         Ok(outputs)
     }
 }
@@ -370,7 +365,7 @@ where
                     map: self.name.clone(),
                     source,
                 };
-                return (Err(error), unstarted_report(&self.name));
+                return (Err(error), self.unstarted_report(elements.len()));
             }
         };
         let runtime = self.runtime.as_ref().unwrap_or_else(|| Runtime::global());
@@ -379,8 +374,13 @@ where
             .await;
         let result = outcome
             .result
-            .and_then(|outputs| K::collect(&self.name, outputs));
+            .and_then(|outputs| K::collect(outputs, &outcome.report));
         (result, outcome.report)
+    }
+
+    /// The report of a run that ended before any element started.
+    fn unstarted_report(&self, n: usize) -> MapReport {
+        MapReport::unstarted(&self.name, n, 0, MapStatus::Failed, Duration::ZERO)
     }
 
     /// The common length of the mapped inputs, or an error that names each input and its length.
@@ -439,7 +439,7 @@ macro_rules! impl_call {
             ) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
                 let n = match self.check_lengths(&[$($arg.len()),+]) {
                     Ok(n) => n,
-                    Err(error) => return (Err(error), unstarted_report(&self.name)),
+                    Err(error) => return (Err(error), self.unstarted_report(0)),
                 };
                 let elements: Vec<($($ty,)+)> = zip_inputs!(n; $($arg $idx),+);
                 self.run(elements).await
@@ -483,20 +483,6 @@ fn default_name(task: &str, bound: &[&str]) -> String {
     let mut names = bound.to_vec();
     names.sort_unstable();
     format!("{task}.map[{}]", names.join(","))
-}
-
-/// The report of a map that failed before any element started.
-fn unstarted_report(map: &str) -> MapReport {
-    MapReport {
-        map: map.to_owned(),
-        n: 0,
-        min_successes: 0,
-        status: MapStatus::Failed,
-        elements: Vec::new(),
-        errors: Vec::new(),
-        totals: Counts::default(),
-        elapsed: Duration::ZERO,
-    }
 }
 
 /// The success type of an output written as `Result<T, E>`: `T`; any other output as written.

@@ -76,15 +76,14 @@ impl WorkflowCtx {
     }
 }
 
-/// What `.with_overrides(…)` changes on one node.
+/// What `.with_overrides(…)` changes when a node runs. Resource overrides change no local run;
+/// they are recorded in the node's [`GraphNode`] by [`graph_node`].
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Overrides {
     pub retries: Option<u32>,
     pub timeout: Option<Duration>,
     pub concurrency: Option<usize>,
-    pub requests: Resources,
-    pub limits: Resources,
 }
 
 /// A workflow value: the shared, eventually available output of a node or an input.
@@ -129,8 +128,6 @@ pub async fn join_nodes(
 pub trait NodeCall: Send + 'static {
     /// The node's output.
     type Output: Clone + Send + Sync + 'static;
-    /// What the node runs.
-    const KIND: NodeKind;
     /// Runs the node as `node` in `ctx`.
     fn run(
         self,
@@ -159,7 +156,6 @@ where
     T::Output: Clone + Sync,
 {
     type Output = T::Output;
-    const KIND: NodeKind = NodeKind::Task;
 
     fn run(
         self,
@@ -205,7 +201,6 @@ where
     W::Output: Clone + Sync,
 {
     type Output = W::Output;
-    const KIND: NodeKind = NodeKind::Workflow;
 
     /// Runs the sub-workflow up to `retries + 1` times, each run bounded by `timeout`.
     ///
@@ -280,7 +275,6 @@ where
     <MapTask<T, M, B, K> as CallTuple<In>>::Output: Clone + Send + Sync + 'static,
 {
     type Output = <MapTask<T, M, B, K> as CallTuple<In>>::Output;
-    const KIND: NodeKind = NodeKind::Map;
 
     fn run(
         self,

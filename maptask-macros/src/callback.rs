@@ -14,6 +14,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, Token};
 
 use crate::common::diagnostics::{list, Errors};
+use crate::common::tokens::path_string;
 use crate::map::{self, MapArgs};
 
 /// Whether the callee is a task or a workflow.
@@ -175,7 +176,7 @@ impl CallArgs {
     /// The argument values in the order of `names`: positional arguments as given, named ones
     /// reordered. Reports unknown, repeated and missing names, and a wrong count.
     pub fn order(&self, path: &syn::Path, names: &[Ident], what: &str) -> syn::Result<Vec<Expr>> {
-        let task = quote!(#path).to_string().replace(' ', "");
+        let task = path_string(path);
         let expected: Vec<String> = names.iter().map(ToString::to_string).collect();
         let named = self
             .args

@@ -29,17 +29,7 @@ impl<O> MapOutcome<O> {
     /// happen for a successful map whose criterion tolerates no failure.
     pub fn into_all(self) -> Result<Vec<O>, MapError> {
         let outputs = self.result?;
-        if outputs.iter().all(Option::is_some) {
-            return Ok(outputs.into_iter().flatten().collect());
-        }
-        let failures = self.report.failures();
-        Err(MapError::TooManyFailures {
-            map: self.report.map.clone(),
-            n: self.report.n,
-            min_successes: self.report.n,
-            summary: maptask_core::error::summarize_failures(&failures),
-            failures,
-        })
+        self.report.require_all(outputs)
     }
 }
 
@@ -116,6 +106,54 @@ pub struct MapReport {
 }
 
 impl MapReport {
+    /// The report of a map that ended before any element started: every element `NotStarted`.
+    pub fn unstarted(
+        map: &str,
+        n: usize,
+        min_successes: usize,
+        status: MapStatus,
+        elapsed: Duration,
+    ) -> MapReport {
+        MapReport {
+            map: map.to_owned(),
+            n,
+            min_successes,
+            status,
+            elements: vec![
+                ElementReport {
+                    status: ElementStatus::NotStarted,
+                    attempts: 0,
+                    duration: Duration::ZERO,
+                };
+                n
+            ],
+            errors: Vec::new(),
+            totals: Counts {
+                total: n,
+                pending: n,
+                ..Counts::default()
+            },
+            elapsed,
+        }
+    }
+
+    /// `outputs` unwrapped, when every element of this map has one.
+    ///
+    /// Fails with [`MapError::TooManyFailures`], built from this report, when any element has no
+    /// output, which cannot happen for a successful map whose criterion tolerates no failure.
+    pub fn require_all<O>(&self, outputs: Vec<Option<O>>) -> Result<Vec<O>, MapError> {
+        if outputs.iter().all(Option::is_some) {
+            return Ok(outputs.into_iter().flatten().collect());
+        }
+        let failures = self.failures();
+        Err(MapError::TooManyFailures {
+            map: self.map.clone(),
+            n: self.n,
+            min_successes: self.n,
+            summary: maptask_core::error::summarize_failures(&failures),
+            failures,
+        })
+    }
     /// The errors of element `index`, in attempt order; empty when it never failed.
     pub fn errors_of(&self, index: usize) -> &[TaskError] {
         match self.errors.binary_search_by_key(&index, |e| e.index) {

@@ -3,4 +3,6 @@
 pub mod description;
 pub mod diagnostics;
 pub mod duration;
-pub mod quantity;
+pub mod resources;
+pub mod signature;
+pub mod tokens;

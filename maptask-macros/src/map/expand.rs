@@ -6,6 +6,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::validate::{CriterionPlan, Feed, Plan};
+use crate::common::tokens::{option_duration, option_of};
 
 pub fn expand(path: &syn::Path, plan: &Plan) -> TokenStream {
     let private = quote!(::maptask::__private);
@@ -49,25 +50,10 @@ pub fn expand(path: &syn::Path, plan: &Plan) -> TokenStream {
     } else {
         quote!(#private::Strict)
     };
-    let name = match &plan.name {
-        Some(lit) => quote!(::core::option::Option::Some(#lit)),
-        None => quote!(::core::option::Option::None),
-    };
-    let concurrency = match &plan.concurrency {
-        Some(expr) => quote_spanned!(expr.span()=> ::core::option::Option::Some(#expr)),
-        None => quote!(::core::option::Option::None),
-    };
-    let retries = match &plan.retries {
-        Some(expr) => quote_spanned!(expr.span()=> ::core::option::Option::Some(#expr)),
-        None => quote!(::core::option::Option::None),
-    };
-    let timeout = match plan.timeout {
-        Some(d) => {
-            let (secs, nanos) = (d.as_secs(), d.subsec_nanos());
-            quote!(::core::option::Option::Some(::core::time::Duration::new(#secs, #nanos)))
-        }
-        None => quote!(::core::option::Option::None),
-    };
+    let name = option_of(plan.name.as_ref());
+    let concurrency = option_of(plan.concurrency.as_ref());
+    let retries = option_of(plan.retries.as_ref());
+    let timeout = option_duration(plan.timeout);
     let criterion = match &plan.criterion {
         CriterionPlan::All => quote!(#private::CriterionInput::All),
         CriterionPlan::RatioLiteral(lit) => quote!(#private::CriterionInput::RatioLiteral(#lit)),

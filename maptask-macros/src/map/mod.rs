@@ -15,49 +15,16 @@ pub use validate::Feed;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::parse::{Parse, ParseStream};
 
-pub use parse::MapArgs;
-
-/// The user's `map_task!(path, rest…)`.
-struct Entry {
-    path: syn::Path,
-    rest: TokenStream,
-}
-
-impl Parse for Entry {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        if input.is_empty() {
-            return Err(input.error(
-                "map_task! needs a task: write `map_task!(my_task, concurrency = 10, param = value)`",
-            ));
-        }
-        let path: syn::Path = input.parse().map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                "map_task! starts with the path of a #[task] function, e.g. `map_task!(my_task, …)`",
-            )
-        })?;
-        if !input.is_empty() {
-            input.parse::<syn::Token![,]>()?;
-        }
-        Ok(Entry {
-            path,
-            rest: input.parse()?,
-        })
-    }
-}
+pub use parse::{Invocation, MapArgs};
 
 pub fn entry(input: TokenStream) -> TokenStream {
-    let Entry { path, rest } = match syn::parse2::<Entry>(input) {
-        Ok(entry) => entry,
+    // The arguments are parsed here, before the call into the task's macro, so that mistakes that
+    // need no signature are reported even when the path is wrong; they are forwarded as written.
+    let Invocation { path, rest, .. } = match syn::parse2::<Invocation>(input) {
+        Ok(invocation) => invocation,
         Err(e) => return crate::callback::expression_error(e),
     };
-    // Checked here, before the call into the task's macro, so that mistakes that need no
-    // signature are reported even when the path is wrong.
-    if let Err(e) = syn::parse2::<MapArgs>(rest.clone()) {
-        return crate::callback::expression_error(e);
-    }
     quote! {
         #path! { path = { #path }, args = { #rest } }
     }

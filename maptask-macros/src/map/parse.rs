@@ -1,5 +1,6 @@
 //! Parses the options and bindings of `map_task!`, remembering every token for error spans.
 
+use proc_macro2::TokenStream;
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, Ident, Token};
 
@@ -39,5 +40,35 @@ impl Parse for MapArgs {
             input.parse::<Token![,]>()?;
         }
         Ok(MapArgs { items })
+    }
+}
+
+/// The inside of `map_task!(path, key = value, …)`, in `map_task!` itself and in a workflow.
+pub struct Invocation {
+    pub path: syn::Path,
+    pub args: MapArgs,
+    /// The arguments exactly as written, to forward with their spans.
+    pub rest: TokenStream,
+}
+
+impl Parse for Invocation {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.is_empty() {
+            return Err(input.error(
+                "map_task! needs a task: write `map_task!(my_task, concurrency = 10, param = value)`",
+            ));
+        }
+        let path: syn::Path = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "map_task! starts with the path of a #[task] function, e.g. `map_task!(my_task, …)`",
+            )
+        })?;
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+        let rest: TokenStream = input.parse()?;
+        let args = syn::parse2(rest.clone())?;
+        Ok(Invocation { path, args, rest })
     }
 }

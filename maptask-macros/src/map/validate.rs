@@ -7,6 +7,7 @@ use syn::{Expr, Ident, Lit, LitStr, UnOp};
 use super::parse::MapArgs;
 use crate::common::diagnostics::{list, Errors};
 use crate::common::duration::parse_duration;
+use crate::common::tokens::path_string;
 
 const OPTIONS: [&str; 6] = [
     "concurrency",
@@ -198,10 +199,6 @@ pub fn validate(path: &syn::Path, params: &[Ident], args: &MapArgs) -> syn::Resu
         })
         .collect();
     Ok(plan)
-}
-
-fn path_string(path: &syn::Path) -> String {
-    quote::quote!(#path).to_string().replace(' ', "")
 }
 
 enum RatioLiteral {

@@ -8,19 +8,11 @@ use syn::{LitBool, LitStr};
 
 use crate::common::diagnostics::Errors;
 use crate::common::duration::parse_duration;
-use crate::common::quantity::is_quantity;
+use crate::common::resources::ResourceSpec;
+use crate::common::tokens::path_string;
 
 const OPTIONS: &str =
     "`retries`, `timeout`, `cache`, `interruptible`, `name`, `requests(…)`, `limits(…)`, `env(…)`, `crate`";
-const RESOURCES: &str = "`cpu`, `mem`, `gpu`";
-
-/// Requested or limited resources, as written.
-#[derive(Default)]
-pub struct ResourceSpec {
-    pub cpu: Option<LitStr>,
-    pub mem: Option<LitStr>,
-    pub gpu: Option<LitStr>,
-}
 
 /// The options of one `#[task(...)]`.
 #[derive(Default)]
@@ -45,10 +37,7 @@ pub fn parse(args: TokenStream) -> syn::Result<TaskAttr> {
             .path
             .get_ident()
             .map(ToString::to_string)
-            .unwrap_or_else(|| {
-                let path = &meta.path;
-                quote::quote!(#path).to_string().replace(' ', "")
-            });
+            .unwrap_or_else(|| path_string(&meta.path));
         let key = if meta.path.is_ident("crate") || key == "crate" {
             "crate".to_owned()
         } else {
@@ -174,33 +163,17 @@ fn parse_resources(
         )));
     }
     meta.parse_nested_meta(|res| {
-        let key = res.path.get_ident().map(ToString::to_string).unwrap_or_default();
-        let slot = match key.as_str() {
-            "cpu" => &mut spec.cpu,
-            "mem" => &mut spec.mem,
-            "gpu" => &mut spec.gpu,
-            _ => {
-                errors.push_spanned(
-                    &res.path,
-                    format!("unknown resource in `{option}(…)`; the resources are {RESOURCES}"),
-                );
-                return skip_value(&res);
-            }
-        };
-        let lit: LitStr = res.value()?.parse()?;
-        if !is_quantity(&lit.value()) {
+        let Some(key) = res.path.get_ident().cloned() else {
             errors.push_spanned(
-                &lit,
-                format!(
-                    "`{}` is not a resource quantity; write e.g. \"500m\", \"2\", \"1Gi\" or \"512Mi\"",
-                    lit.value()
-                ),
+                &res.path,
+                format!("expected `cpu`, `mem` or `gpu` in `{option}(…)`"),
             );
+            return skip_value(&res);
+        };
+        let value: LitStr = res.value()?.parse()?;
+        if let Err(e) = spec.set(option, &key, value) {
+            errors.push(e);
         }
-        if slot.is_some() {
-            errors.push_spanned(&res.path, format!("duplicate resource `{key}` in `{option}(…)`"));
-        }
-        *slot = Some(lit);
         Ok(())
     })?;
     Ok(spec)

@@ -4,9 +4,10 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
-use super::attr::{ResourceSpec, TaskAttr};
-use super::signature::{Output, Signature};
+use super::attr::TaskAttr;
 use crate::common::description::{doc_string, type_string, Description};
+use crate::common::signature::{Output, Signature};
+use crate::common::tokens::{option_duration, option_of};
 
 pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStream {
     let krate = match &attr.krate {
@@ -121,18 +122,11 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
 
 fn metadata(attr: &TaskAttr, private: &TokenStream) -> TokenStream {
     let retries = attr.retries.unwrap_or(0);
-    let timeout = match attr.timeout {
-        Some(d) => {
-            let secs = d.as_secs();
-            let nanos = d.subsec_nanos();
-            quote!(::core::option::Option::Some(::core::time::Duration::new(#secs, #nanos)))
-        }
-        None => quote!(::core::option::Option::None),
-    };
-    let cache = option_lit(attr.cache.as_ref());
+    let timeout = option_duration(attr.timeout);
+    let cache = option_of(attr.cache.as_ref());
     let interruptible = attr.interruptible.unwrap_or(false);
-    let requests = resources(&attr.requests, private);
-    let limits = resources(&attr.limits, private);
+    let requests = attr.requests.to_tokens(private);
+    let limits = attr.limits.to_tokens(private);
     let env = attr.env.iter().map(|(k, v)| quote!((#k, #v)));
     quote! {
         #private::Metadata {
@@ -144,19 +138,5 @@ fn metadata(attr: &TaskAttr, private: &TokenStream) -> TokenStream {
             limits: #limits,
             env: &[#(#env),*],
         }
-    }
-}
-
-fn resources(spec: &ResourceSpec, private: &TokenStream) -> TokenStream {
-    let cpu = option_lit(spec.cpu.as_ref());
-    let mem = option_lit(spec.mem.as_ref());
-    let gpu = option_lit(spec.gpu.as_ref());
-    quote!(#private::Resources { cpu: #cpu, mem: #mem, gpu: #gpu })
-}
-
-fn option_lit(lit: Option<&syn::LitStr>) -> TokenStream {
-    match lit {
-        Some(lit) => quote!(::core::option::Option::Some(#lit)),
-        None => quote!(::core::option::Option::None),
     }
 }

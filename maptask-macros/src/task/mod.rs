@@ -2,11 +2,11 @@
 
 mod attr;
 mod expand;
-mod signature;
 
 use proc_macro2::TokenStream;
 
 use crate::common::diagnostics::with_fallback;
+use crate::common::signature;
 
 pub fn entry(args: TokenStream, item: TokenStream) -> TokenStream {
     let func: syn::ItemFn = match syn::parse2(item.clone()) {
@@ -20,7 +20,7 @@ pub fn entry(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let attr = attr::parse(args);
-    let signature = signature::parse(&func);
+    let signature = signature::parse(&func, "task");
     match (attr, signature) {
         (Ok(attr), Ok(signature)) => expand::expand(&func, &attr, &signature),
         (Err(mut a), Err(b)) => {

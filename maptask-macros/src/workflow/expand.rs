@@ -6,7 +6,6 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::graph::{Body, Call, Node, Producer};
-use super::overrides::resources;
 use super::parse::WorkflowFn;
 use crate::common::description::{doc_string, type_string, Description};
 
@@ -241,8 +240,8 @@ fn graph(wf: &WorkflowFn<'_>, body: &Body, output_desc: &TokenStream) -> TokenSt
             Call::Entity { path, .. } => (path, false),
             Call::Map { path, .. } => (path, true),
         };
-        let requests = resources(&node.overrides.requests);
-        let limits = resources(&node.overrides.limits);
+        let requests = node.overrides.requests.to_tokens(&private);
+        let limits = node.overrides.limits.to_tokens(&private);
         // Through the callee's signature macro, like the node call itself, so that a callee
         // that is not a task is reported once, at the call.
         quote! {

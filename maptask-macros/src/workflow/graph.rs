@@ -14,7 +14,8 @@ use syn::{Expr, Ident, Pat, Stmt, Token, Type};
 use super::overrides::{self, Overrides};
 use super::parse::WorkflowFn;
 use crate::common::diagnostics::Errors;
-use crate::map::MapArgs;
+use crate::common::tokens::path_string;
+use crate::map::Invocation;
 
 pub enum Producer {
     Input(usize),
@@ -397,9 +398,9 @@ impl Analyzer {
         args: &Punctuated<Expr, Token![,]>,
         span: Span,
     ) -> Call {
-        let parsed = syn::parse2::<MapMacro>(mac.mac.tokens.clone());
+        let parsed = syn::parse2::<Invocation>(mac.mac.tokens.clone());
         let (path, map_args) = match parsed {
-            Ok(MapMacro { path, args }) => (path, args.items),
+            Ok(Invocation { path, args, .. }) => (path, args.items),
             Err(e) => {
                 self.errors.push(e);
                 (syn::parse_quote!(__invalid), Vec::new())
@@ -497,10 +498,6 @@ fn anon_name(index: usize, span: Span) -> Ident {
     format_ident!("__maptask_anon{}", index, span = span)
 }
 
-fn path_string(path: &syn::Path) -> String {
-    path.to_token_stream().to_string().replace(' ', "")
-}
-
 /// A call of a task or workflow (a path whose last segment is lowercase and that is not an
 /// associated function of a type), a called `map_task!`, or either with `.with_overrides(…)`.
 pub fn is_node_like(expr: &Expr) -> bool {
@@ -530,24 +527,5 @@ pub fn is_node_like(expr: &Expr) -> bool {
             _ => false,
         },
         _ => false,
-    }
-}
-
-/// `map_task!(path, args…)` inside a workflow.
-struct MapMacro {
-    path: syn::Path,
-    args: MapArgs,
-}
-
-impl syn::parse::Parse for MapMacro {
-    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
-        let path = input.parse()?;
-        if !input.is_empty() {
-            input.parse::<Token![,]>()?;
-        }
-        Ok(MapMacro {
-            path,
-            args: input.parse()?,
-        })
     }
 }

@@ -8,7 +8,8 @@ use syn::{Expr, Lit, LitStr};
 
 use crate::common::diagnostics::Errors;
 use crate::common::duration::parse_duration;
-use crate::common::quantity::is_quantity;
+use crate::common::resources::ResourceSpec;
+use crate::common::tokens::{option_duration, option_of};
 
 const KEYS: &str = "`retries`, `timeout`, `concurrency` (maps), `name`, `requests(…)`, `limits(…)`";
 
@@ -18,8 +19,8 @@ pub struct Overrides {
     pub timeout: Option<Duration>,
     pub concurrency: Option<Expr>,
     pub name: Option<LitStr>,
-    pub requests: Vec<(String, LitStr)>,
-    pub limits: Vec<(String, LitStr)>,
+    pub requests: ResourceSpec,
+    pub limits: ResourceSpec,
 }
 
 pub fn parse(args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>) -> syn::Result<Overrides> {
@@ -94,17 +95,29 @@ pub fn parse(args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>) -> syn::R
                         );
                         continue;
                     };
-                    let name = ident_of(&assign.left).unwrap_or_default();
-                    if !matches!(name.as_str(), "cpu" | "mem" | "gpu") {
-                        errors.push_spanned(&assign.left, format!("unknown resource in `{key}(…)`; the resources are `cpu`, `mem`, `gpu`"));
+                    let Expr::Path(left) = &*assign.left else {
+                        errors.push_spanned(
+                            &assign.left,
+                            format!("expected `cpu`, `mem` or `gpu` in `{key}(…)`"),
+                        );
                         continue;
-                    }
-                    match string_lit(&assign.right) {
-                        Some(lit) if is_quantity(&lit.value()) => slot.push((name, lit.clone())),
-                        _ => errors.push_spanned(
+                    };
+                    let Some(name) = left.path.get_ident() else {
+                        errors.push_spanned(
+                            &assign.left,
+                            format!("expected `cpu`, `mem` or `gpu` in `{key}(…)`"),
+                        );
+                        continue;
+                    };
+                    let Some(value) = string_lit(&assign.right) else {
+                        errors.push_spanned(
                             &assign.right,
                             "a resource quantity is a string such as \"500m\", \"2\", \"1Gi\" or \"512Mi\"",
-                        ),
+                        );
+                        continue;
+                    };
+                    if let Err(e) = slot.set(&key, name, value.clone()) {
+                        errors.push(e);
                     }
                 }
             }
@@ -141,40 +154,15 @@ fn is_node_name(name: &str) -> bool {
 impl Overrides {
     /// The run-time overrides, as a `__private::Overrides` value.
     pub fn to_tokens(&self) -> TokenStream {
-        let private = quote!(::maptask::__private);
-        let option = |e: &Option<Expr>| match e {
-            Some(e) => quote!(::core::option::Option::Some(#e)),
-            None => quote!(::core::option::Option::None),
-        };
-        let retries = option(&self.retries);
-        let concurrency = option(&self.concurrency);
-        let timeout = match self.timeout {
-            Some(d) => {
-                let (secs, nanos) = (d.as_secs(), d.subsec_nanos());
-                quote!(::core::option::Option::Some(::core::time::Duration::new(#secs, #nanos)))
-            }
-            None => quote!(::core::option::Option::None),
-        };
-        let requests = resources(&self.requests);
-        let limits = resources(&self.limits);
+        let retries = option_of(self.retries.as_ref());
+        let concurrency = option_of(self.concurrency.as_ref());
+        let timeout = option_duration(self.timeout);
         quote! {
-            #private::Overrides {
+            ::maptask::__private::Overrides {
                 retries: #retries,
                 timeout: #timeout,
                 concurrency: #concurrency,
-                requests: #requests,
-                limits: #limits,
             }
         }
     }
-}
-
-/// Resources as a `Resources` value; unset ones are `None`.
-pub fn resources(set: &[(String, LitStr)]) -> TokenStream {
-    let get = |name: &str| match set.iter().find(|(n, _)| n == name) {
-        Some((_, lit)) => quote!(::core::option::Option::Some(#lit)),
-        None => quote!(::core::option::Option::None),
-    };
-    let (cpu, mem, gpu) = (get("cpu"), get("mem"), get("gpu"));
-    quote!(::maptask::__private::Resources { cpu: #cpu, mem: #mem, gpu: #gpu })
 }

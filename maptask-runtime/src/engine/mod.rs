@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use maptask_core::{Criterion, ElementFailure, MapError, MapSpec, TaskError};
 use tracing::Instrument;
 
-use crate::events::{Counts, MapEvent, MapStatus};
-use crate::report::{ElementReport, ElementStatus, MapOutcome, MapReport};
+use crate::events::{MapEvent, MapStatus};
+use crate::report::{MapOutcome, MapReport};
 use crate::runtime::{RunOptions, RuntimeInner};
 use crate::work::Work;
 use driver::{Driver, Settings};
@@ -61,18 +61,13 @@ fn outcome_without_running<O>(
     } else {
         MapStatus::Failed
     };
-    let counts = Counts {
-        total: n,
-        pending: n,
-        ..Counts::default()
-    };
-    let elapsed = started_at.elapsed();
+    let report = MapReport::unstarted(name, n, min_successes, status, started_at.elapsed());
     if let Some(observer) = &options.observer {
         let event = MapEvent::MapFinished {
             map: Arc::from(name),
             status,
-            elapsed,
-            counts,
+            elapsed: report.elapsed,
+            counts: report.totals,
         };
         // An observer's panic must not take down the caller.
         let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -82,26 +77,7 @@ fn outcome_without_running<O>(
             tracing::error!("a map observer panicked; the event was dropped");
         }
     }
-    MapOutcome {
-        result,
-        report: MapReport {
-            map: name.to_owned(),
-            n,
-            min_successes,
-            status,
-            elements: vec![
-                ElementReport {
-                    status: ElementStatus::NotStarted,
-                    attempts: 0,
-                    duration: Duration::ZERO,
-                };
-                n
-            ],
-            errors: Vec::new(),
-            totals: counts,
-            elapsed,
-        },
-    }
+    MapOutcome { result, report }
 }
 
 pub(crate) async fn run_map<I, W>(

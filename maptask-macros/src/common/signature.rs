@@ -1,4 +1,6 @@
-//! Checks that a function can be a task and records its signature.
+//! Checks that a function can be a task or a workflow, and records its signature. Both are
+//! called with owned, named, concretely typed values, so the same rules apply; `what` names which
+//! one the user wrote in the messages.
 
 use syn::{FnArg, Ident, Pat, ReturnType, Type};
 
@@ -27,36 +29,42 @@ pub struct Signature {
     pub is_async: bool,
 }
 
-pub fn parse(func: &syn::ItemFn) -> syn::Result<Signature> {
+pub fn parse(func: &syn::ItemFn, what: &str) -> syn::Result<Signature> {
     let sig = &func.sig;
     let mut errors = Errors::default();
     if let Some(token) = &sig.constness {
-        errors.push_spanned(token, "a task cannot be a `const fn`; remove `const`");
+        errors.push_spanned(
+            token,
+            format!("a {what} cannot be a `const fn`; remove `const`"),
+        );
     }
     if let syn::Safety::Unsafe(token) = &sig.safety {
         errors.push_spanned(
             token,
-            "a task cannot be an `unsafe fn`: the runtime calls it with no way to uphold its contract; remove `unsafe` and keep the unsafe block inside the body",
+            format!("a {what} cannot be an `unsafe fn`: the runtime calls it with no way to uphold its contract; remove `unsafe` and keep the unsafe block inside the body"),
         );
     }
     if let Some(abi) = &sig.abi {
-        errors.push_spanned(abi, "a task cannot be an `extern` function; remove the ABI");
+        errors.push_spanned(
+            abi,
+            format!("a {what} cannot be an `extern` function; remove the ABI"),
+        );
     }
     if let Some(variadic) = &sig.variadic {
         errors.push_spanned(
             variadic,
-            "a task cannot be variadic; take a `Vec<T>` instead",
+            format!("a {what} cannot be variadic; take a `Vec<T>` instead"),
         );
     }
     if !sig.generics.params.is_empty() {
         errors.push_spanned(
             &sig.generics.params,
-            "a task cannot be generic: its interface must name concrete types; write a task per type, or take an enum",
+            format!("a {what} cannot be generic: its interface must name concrete types; write a {what} per type, or take an enum"),
         );
     } else if let Some(where_clause) = &sig.generics.where_clause {
         errors.push_spanned(
             where_clause,
-            "a task cannot have a `where` clause; remove it",
+            format!("a {what} cannot have a `where` clause; remove it"),
         );
     }
 
@@ -65,10 +73,10 @@ pub fn parse(func: &syn::ItemFn) -> syn::Result<Signature> {
         match input {
             FnArg::Receiver(receiver) => errors.push_spanned(
                 receiver,
-                "a task cannot take `self`: tasks are free functions; move it out of the `impl` block",
+                format!("a {what} cannot take `self`: {what}s are free functions; move it out of the `impl` block"),
             ),
             FnArg::Typed(typed) => {
-                check_type(&typed.ty, &mut errors);
+                check_type(&typed.ty, what, &mut errors);
                 match &*typed.pat {
                     Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
                         params.push(Param {
@@ -78,7 +86,7 @@ pub fn parse(func: &syn::ItemFn) -> syn::Result<Signature> {
                     }
                     other => errors.push_spanned(
                         other,
-                        "a task parameter must be a plain name, e.g. `x: i64`, because the name becomes part of the task's interface; destructure inside the body",
+                        format!("a {what} parameter must be a plain name, e.g. `x: i64`, because the name becomes part of the {what}'s interface; destructure inside the body"),
                     ),
                 }
             }
@@ -88,7 +96,7 @@ pub fn parse(func: &syn::ItemFn) -> syn::Result<Signature> {
     let output = match &sig.output {
         ReturnType::Default => Output::Unit,
         ReturnType::Type(_, ty) => {
-            check_output(ty, &mut errors);
+            check_output(ty, what, &mut errors);
             match &**ty {
                 Type::Tuple(t) if t.elems.is_empty() => Output::Unit,
                 ty if is_result(ty) => Output::Result(ty.clone(), result_arguments(ty)),
@@ -105,37 +113,40 @@ pub fn parse(func: &syn::ItemFn) -> syn::Result<Signature> {
 }
 
 /// Rejects parameter types a task cannot take.
-fn check_type(ty: &Type, errors: &mut Errors) {
+fn check_type(ty: &Type, what: &str, errors: &mut Errors) {
     match ty {
         Type::Reference(r) => errors.push_spanned(
             r,
             format!(
-                "a task takes owned values, because elements move between threads; take `{}` instead of a reference",
+                "a {what} takes owned values, because elements move between threads; take `{}` instead of a reference",
                 owned_suggestion(&r.elem)
             ),
         ),
         Type::ImplTrait(t) => errors.push_spanned(
             t,
-            "a task cannot take `impl Trait`: its interface must name a concrete type",
+            format!("a {what} cannot take `impl Trait`: its interface must name a concrete type"),
         ),
-        Type::Infer(t) => errors.push_spanned(t, "a task parameter needs a concrete type, not `_`"),
-        Type::Paren(p) => check_type(&p.elem, errors),
+        Type::Infer(t) => errors.push_spanned(
+            t,
+            format!("a {what} parameter needs a concrete type, not `_`"),
+        ),
+        Type::Paren(p) => check_type(&p.elem, what, errors),
         _ => {}
     }
 }
 
-fn check_output(ty: &Type, errors: &mut Errors) {
+fn check_output(ty: &Type, what: &str, errors: &mut Errors) {
     match ty {
         Type::Reference(r) => errors.push_spanned(
             r,
             format!(
-                "a task returns an owned value; return `{}` instead of a reference",
+                "a {what} returns an owned value; return `{}` instead of a reference",
                 owned_suggestion(&r.elem)
             ),
         ),
         Type::ImplTrait(t) => errors.push_spanned(
             t,
-            "a task cannot return `impl Trait`: its interface must name a concrete type",
+            format!("a {what} cannot return `impl Trait`: its interface must name a concrete type"),
         ),
         _ => {}
     }
