@@ -22,5 +22,5 @@ pub use graph::{Graph, GraphNode, NodeKind};
 pub use meta::{Metadata, Resources};
 pub use spec::{Criterion, MapSpec, Ratio};
 pub use task::{Execution, Interface, Param, Task, TaskResult};
-pub use types::{Describe, TypeDesc};
+pub use types::{Describe, FieldDesc, TypeDesc, VariantDesc};
 pub use workflow::{NodeFailure, WorkflowError};

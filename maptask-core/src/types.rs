@@ -3,9 +3,11 @@
 //! Values stay plain Rust values in process; a [`TypeDesc`] exists so that interfaces can be
 //! inspected, compared and, in later backends, serialized (Flyte IDL, JSON CLI input).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 /// The description of a value's type, as an orchestrator sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -29,10 +31,21 @@ pub enum TypeDesc {
     },
     /// A UTF-8 string.
     String,
+    /// One Unicode scalar value, `char`.
+    Char,
+    /// A file-system path, [`std::path::PathBuf`].
+    Path,
     /// A span of time, [`std::time::Duration`].
     Duration,
+    /// An instant in UTC, [`std::time::SystemTime`] (or a date-time type of a date crate).
+    DateTime,
     /// A list, `Vec<T>`.
     List {
+        /// The element type.
+        of: Box<TypeDesc>,
+    },
+    /// A set of distinct values, `HashSet<T>` or `BTreeSet<T>`.
+    Set {
         /// The element type.
         of: Box<TypeDesc>,
     },
@@ -51,11 +64,66 @@ pub enum TypeDesc {
         /// The element types, in order.
         of: Vec<TypeDesc>,
     },
-    /// A user type carried through serde.
+    /// A struct with named fields, carried through serde (`#[derive(Describe)]`).
     Struct {
         /// The Rust type name.
         name: String,
+        /// The fields, in declaration order, as serde names them.
+        fields: Vec<FieldDesc>,
     },
+    /// An enum, carried through serde (`#[derive(Describe)]`).
+    Enum {
+        /// The Rust type name.
+        name: String,
+        /// The variants, in declaration order, as serde names them.
+        variants: Vec<VariantDesc>,
+    },
+    /// A serde type whose shape is not described (`describe_serde!`, or a newtype marked
+    /// `#[describe(opaque)]`): it crosses process boundaries as its serde encoding.
+    Opaque {
+        /// The Rust type name.
+        name: String,
+    },
+}
+
+/// One named field of a [`TypeDesc::Struct`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct FieldDesc {
+    /// The field's name, as serde writes it.
+    pub name: String,
+    /// The field's type.
+    pub ty: TypeDesc,
+}
+
+/// One variant of a [`TypeDesc::Enum`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct VariantDesc {
+    /// The variant's name, as serde writes it.
+    pub name: String,
+    /// What the variant carries: `None` for a unit variant, otherwise the payload (a
+    /// [`TypeDesc::Tuple`] for a tuple variant of several fields, a [`TypeDesc::Struct`] named
+    /// after the variant for a struct variant, or the single field's type for a newtype variant).
+    pub payload: Option<TypeDesc>,
+}
+
+impl FieldDesc {
+    /// A field named `name` of type `ty`.
+    pub fn new(name: impl Into<String>, ty: TypeDesc) -> FieldDesc {
+        FieldDesc {
+            name: name.into(),
+            ty,
+        }
+    }
+}
+
+impl VariantDesc {
+    /// A variant named `name` carrying `payload`.
+    pub fn new(name: impl Into<String>, payload: Option<TypeDesc>) -> VariantDesc {
+        VariantDesc {
+            name: name.into(),
+            payload,
+        }
+    }
 }
 
 impl TypeDesc {
@@ -80,7 +148,11 @@ impl fmt::Display for TypeDesc {
             }
             TypeDesc::Float { bits } => write!(f, "f{bits}"),
             TypeDesc::String => f.write_str("string"),
+            TypeDesc::Char => f.write_str("char"),
+            TypeDesc::Path => f.write_str("path"),
             TypeDesc::Duration => f.write_str("duration"),
+            TypeDesc::DateTime => f.write_str("datetime"),
+            TypeDesc::Set { of } => write!(f, "set<{of}>"),
             TypeDesc::List { of } => write!(f, "list<{of}>"),
             TypeDesc::Optional { of } => write!(f, "optional<{of}>"),
             TypeDesc::Map { of } => write!(f, "map<string, {of}>"),
@@ -94,7 +166,9 @@ impl fmt::Display for TypeDesc {
                 }
                 f.write_str(")")
             }
-            TypeDesc::Struct { name } => write!(f, "struct {name}"),
+            TypeDesc::Struct { name, .. } => write!(f, "struct {name}"),
+            TypeDesc::Enum { name, .. } => write!(f, "enum {name}"),
+            TypeDesc::Opaque { name } => write!(f, "serde {name}"),
         }
     }
 }
@@ -165,6 +239,54 @@ impl Describe for Duration {
     }
 }
 
+impl Describe for char {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Char
+    }
+}
+
+impl Describe for PathBuf {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Path
+    }
+}
+
+impl Describe for SystemTime {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::DateTime
+    }
+}
+
+impl<T: Describe, S> Describe for HashSet<T, S> {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Set {
+            of: Box::new(T::type_desc()),
+        }
+    }
+}
+
+impl<T: Describe> Describe for BTreeSet<T> {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Set {
+            of: Box::new(T::type_desc()),
+        }
+    }
+}
+
+/// A box is described as what it holds: it crosses a boundary as its contents.
+impl<T: Describe + ?Sized> Describe for Box<T> {
+    fn type_desc() -> TypeDesc {
+        T::type_desc()
+    }
+}
+
+/// An `Arc` is described as what it holds: it crosses a boundary as its contents.
+impl<T: Describe + ?Sized> Describe for Arc<T> {
+    fn type_desc() -> TypeDesc {
+        T::type_desc()
+    }
+}
+
 impl<T: Describe> Describe for Vec<T> {
     fn type_desc() -> TypeDesc {
         T::type_desc().list_of()
@@ -210,14 +332,14 @@ describe_tuple!(A B C D);
 describe_tuple!(A B C D E);
 describe_tuple!(A B C D E F);
 
-/// The description of a serde type `T`, named `name`.
+/// The description of a serde type `T` whose shape is not described, named `name`.
 ///
 /// The bounds make sure the type can later cross a process boundary.
 pub fn serde_struct<T>(name: &str) -> TypeDesc
 where
     T: serde::Serialize + serde::de::DeserializeOwned,
 {
-    TypeDesc::Struct {
+    TypeDesc::Opaque {
         name: name.to_owned(),
     }
 }
@@ -230,7 +352,7 @@ where
 /// maptask_core::describe_serde!(Point);
 ///
 /// use maptask_core::Describe;
-/// assert_eq!(Point::type_desc().to_string(), "struct Point");
+/// assert_eq!(Point::type_desc().to_string(), "serde Point");
 /// ```
 #[macro_export]
 macro_rules! describe_serde {

@@ -269,7 +269,7 @@ fn parameters_are_described_in_declaration_order() {
             param(
                 "origin",
                 "Point",
-                TypeDesc::Struct {
+                TypeDesc::Opaque {
                     name: "Point".to_owned()
                 }
             ),
@@ -339,7 +339,7 @@ fn type_descriptions_render_readably() {
             "optional<u8>",
             "map<string, i64>",
             "duration",
-            "struct Point"
+            "serde Point"
         ]
     );
 }
@@ -352,7 +352,7 @@ fn type_descriptions_come_from_describe() {
     );
     assert_eq!(
         <HashMap<String, Point> as Describe>::type_desc(),
-        map_of(TypeDesc::Struct {
+        map_of(TypeDesc::Opaque {
             name: "Point".into()
         })
     );
