@@ -43,6 +43,7 @@ pub mod work;
 
 pub use engine::check_lengths;
 pub use events::{Counts, MapEvent, MapObserver, MapStatus};
+pub use pool::PoolStatus;
 pub use report::{ElementErrors, ElementReport, ElementStatus, MapOutcome, MapReport};
 pub use runtime::{RunOptions, Runtime, RuntimeBuilder};
 pub use work::{TaskWork, Work};

@@ -10,3 +10,4 @@ mod failing;
 mod props;
 mod retries;
 mod task;
+mod timeouts;
