@@ -89,7 +89,11 @@ impl RuntimeBuilder {
     }
 
     /// Builds the runtime. Its compute threads start when it first runs blocking work.
+    ///
+    /// The first runtime built in a process also installs the filter that keeps element panics
+    /// out of the panic hook (see [`filter_element_panics`](crate::filter_element_panics)).
     pub fn build(self) -> Runtime {
+        crate::panics::install();
         let compute_threads = self.compute_threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });

@@ -25,7 +25,7 @@
 //! with a timeout abandons its running attempts the same way.
 
 use std::collections::VecDeque;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -38,6 +38,7 @@ use crate::pool::PoolJob;
 use crate::work::Work;
 
 use super::inbox::lock;
+use crate::panics;
 use crate::pool::PoolHandle;
 
 /// A message from the pool to the driver.
@@ -356,17 +357,30 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
         // Pool-scheduled first attempts keep a copy of the input for a retry; the driver keeps
         // the copies of later attempts. `Clone` is user code: its panic fails the attempt.
         let kept = if attempt == 1 && attempt <= retries {
-            catch_unwind(AssertUnwindSafe(|| input.clone())).map(Some)
+            panics::catch(AssertUnwindSafe(|| input.clone())).map(Some)
         } else {
             Ok(None)
         };
         let (result, keep) = match kept {
             Ok(keep) if traced => {
                 let span = self.element_span(index, attempt);
-                (span.in_scope(|| run_blocking(&*self.work, input)), keep)
+                let result = span
+                    .in_scope(|| run_blocking(&*self.work, input, (&self.name, index, attempt)));
+                (result, keep)
             }
-            Ok(keep) => (run_blocking(&*self.work, input), keep),
-            Err(payload) => (Err(TaskError::from_panic(payload.as_ref())), None),
+            Ok(keep) => (
+                run_blocking(&*self.work, input, (&self.name, index, attempt)),
+                keep,
+            ),
+            Err(payload) => (
+                Err(panics::element_panicked(
+                    &self.name,
+                    index,
+                    attempt,
+                    payload.as_ref(),
+                )),
+                None,
+            ),
         };
         let elapsed = if timed {
             let now = Instant::now();

@@ -489,14 +489,17 @@ where
                     attempt
                 );
                 let work = Arc::clone(&self.work);
+                let map = Arc::clone(&self.s.name);
                 match self.s.timeout {
-                    None => {
-                        tasks.spawn(index, attempt, run_async(work, index, attempt, input, span))
-                    }
+                    None => tasks.spawn(
+                        index,
+                        attempt,
+                        run_async(work, map, index, attempt, input, span),
+                    ),
                     Some(limit) => tasks.spawn(
                         index,
                         attempt,
-                        run_async_timed(work, index, attempt, input, limit, span),
+                        run_async_timed(work, map, index, attempt, input, limit, span),
                     ),
                 }
             }

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use maptask_core::{Criterion, MapError, MapSpec, Ratio, TaskError};
 use maptask_runtime::{PoolStatus, RunOptions, Runtime, Work};
 
+use crate::common::Warnings;
+
 /// When each attempt started, and on which thread.
 #[derive(Default)]
 struct Starts(Mutex<Vec<(usize, u32, Instant, String)>>);
@@ -178,40 +180,6 @@ async fn abandoned_attempts_do_not_delay_other_maps() {
         "the ordinary map took {took:?}"
     );
     pool_settles(&rt, 2).await;
-}
-
-/// Counts WARN events of this crate on the thread that installed it.
-#[derive(Clone, Default)]
-struct Warnings(Arc<Mutex<Vec<String>>>);
-
-struct Message(String);
-
-impl tracing::field::Visit for Message {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0 = format!("{value:?}");
-        }
-    }
-}
-
-impl tracing::Subscriber for Warnings {
-    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        metadata.target().starts_with("maptask_runtime")
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        if *event.metadata().level() == tracing::Level::WARN {
-            let mut message = Message(String::new());
-            event.record(&mut message);
-            self.0.lock().unwrap().push(message.0);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 // A current-thread runtime: the map is driven on this thread, where the subscriber is set.
