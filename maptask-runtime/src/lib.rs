@@ -36,6 +36,7 @@
 
 mod engine;
 pub mod events;
+mod panics;
 mod pool;
 pub mod report;
 mod runtime;
@@ -43,6 +44,8 @@ pub mod work;
 
 pub use engine::check_lengths;
 pub use events::{Counts, MapEvent, MapObserver, MapStatus};
+pub use panics::filter_element_panics;
+pub use pool::PoolStatus;
 pub use report::{ElementErrors, ElementReport, ElementStatus, MapOutcome, MapReport};
 pub use runtime::{RunOptions, Runtime, RuntimeBuilder};
 pub use work::{TaskWork, Work};
