@@ -5,6 +5,11 @@ pub use maptask_core::{
     Describe, Execution, Interface, Metadata, Param, Resources, Task, TaskError, TaskResult,
 };
 
+/// What `#[derive(Describe)]` writes descriptions with.
+pub use maptask_core::types::{
+    describe_once, flatten_into, serde_struct, FieldDesc, SerdeValue, TypeDesc, VariantDesc,
+};
+
 /// Runs an `async` task's future on the current thread for `Task::call_blocking`.
 pub use futures::executor::block_on;
 

@@ -32,8 +32,9 @@ pub mod __private;
 pub use mapped::{Bound, MapTask, Strict, Tolerance, Tolerant};
 pub use maptask_core::{
     describe_serde, error, meta, spec, task, types, Criterion, Describe, ElementFailure, Execution,
-    FailureKind, Graph, GraphNode, Interface, MapError, MapSpec, Metadata, NodeFailure, NodeKind,
-    Param, Ratio, Resources, SpecError, Task, TaskError, TypeDesc, WorkflowError,
+    FailureKind, FieldDesc, Graph, GraphNode, Interface, MapError, MapSpec, Metadata, NodeFailure,
+    NodeKind, Param, Ratio, Resources, SpecError, Task, TaskError, TypeDesc, VariantDesc,
+    WorkflowError,
 };
 pub use maptask_runtime as runtime;
 pub use maptask_runtime::Runtime;
@@ -79,6 +80,9 @@ pub use workflow::{Workflow, WorkflowCtx};
 /// Tasks take owned, named parameters and cannot be methods, generic, `const`, `unsafe`,
 /// `extern` or variadic.
 pub use maptask_macros::task;
+
+#[doc = include_str!("docs/describe.md")]
+pub use maptask_macros::Describe;
 
 #[doc = include_str!("docs/workflow.md")]
 pub use maptask_macros::workflow;
