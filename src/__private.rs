@@ -60,3 +60,11 @@ pub use maptask_runtime::Runtime;
 
 /// A boxed future, for the workflow trait.
 pub use futures::future::BoxFuture;
+
+/// Caching: the function table `#[task(cache = "…")]` fills in, the functions it fills it with,
+/// and the traits that report a type that is not a serde type at the `cache` option.
+pub use crate::cached::{
+    cache_decode_output, cache_encode_input, cache_encode_output, BoundValues, CacheInput,
+    CacheOutput, Components,
+};
+pub use maptask_core::{CacheCodec, CodecError};
