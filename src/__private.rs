@@ -111,3 +111,10 @@ pub use crate::__maptask_register_task as register_task;
 /// The registry that `register_task!` fills.
 #[cfg(feature = "registry")]
 pub use maptask_runtime::registry;
+/// Caching: the function table `#[task(cache = "…")]` fills in, the functions it fills it with,
+/// and the traits that report a type that is not a serde type at the `cache` option.
+pub use crate::cached::{
+    cache_decode_output, cache_encode_input, cache_encode_output, BoundValues, CacheInput,
+    CacheOutput, Components,
+};
+pub use maptask_core::{CacheCodec, CodecError};
