@@ -108,9 +108,6 @@ macro_rules! __maptask_register_task {
 /// The registration macro `#[task]` calls, by this path.
 pub use crate::__maptask_register_task as register_task;
 
-/// The registry that `register_task!` fills.
-#[cfg(feature = "registry")]
-pub use maptask_runtime::registry;
 /// Caching: the function table `#[task(cache = "…")]` fills in, the functions it fills it with,
 /// and the traits that report a type that is not a serde type at the `cache` option.
 pub use crate::cached::{
@@ -118,3 +115,6 @@ pub use crate::cached::{
     CacheOutput, Components,
 };
 pub use maptask_core::{CacheCodec, CodecError};
+/// The registry that `register_task!` fills.
+#[cfg(feature = "registry")]
+pub use maptask_runtime::registry;
