@@ -39,6 +39,10 @@ pub use maptask_runtime as runtime;
 pub use maptask_runtime::Runtime;
 pub use workflow::{Workflow, WorkflowCtx};
 
+/// Object storage: local directories and S3-compatible buckets (feature `storage`).
+#[cfg(feature = "storage")]
+pub use maptask_storage as storage;
+
 /// Turns a function into a task.
 ///
 /// The function stays callable exactly as written. Next to it, under the same name, the macro
