@@ -35,6 +35,7 @@
 //!   conversion from the model, and the `map-execute` and `collect` command lines;
 //! * `k8s.rs`: the Indexed Job and the collector Job, and Kubernetes' limits;
 //! * `batch.rs`: the job definition and `SubmitJob` request, and Batch's limits;
+//! * `local.rs`: the processes a Job or a Batch submission starts, as local commands;
 //! * `quantity.rs`: Kubernetes quantities, exactly;
 //! * `error.rs`: [`ClusterError`].
 //!
@@ -53,6 +54,7 @@ pub mod batch;
 mod error;
 mod job;
 pub mod k8s;
+pub mod local;
 mod quantity;
 
 pub use error::ClusterError;
