@@ -5,6 +5,7 @@ mod blocking;
 mod driver;
 mod fast;
 mod inbox;
+mod inline;
 mod tasks;
 mod timers;
 
@@ -185,11 +186,31 @@ where
     I: Clone + Send + 'static,
     W: Work<I>,
 {
+    // Blocking work known to be quick runs here, without a trip through the pool; a call with
+    // a timeout, an observer or a runtime-wide cap goes through the engine.
+    let plain = work.execution() == Execution::Blocking
+        && timeout.is_none()
+        && options.observer.is_none()
+        && runtime.in_flight.is_none();
+    if plain && inline::is_quick::<W>() {
+        if options.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            return Err(inline::cancelled());
+        }
+        let span = tracing::info_span!("map", map = %name, n = 1usize, min_successes = 1usize);
+        return span.in_scope(|| inline::run(name, retries, input, &work));
+    }
     let spec = MapSpec::new(name)
         .criterion(Criterion::All)
         .retries(retries)
         .timeout(timeout);
     let outcome = run_map(runtime, &spec, vec![input], work, options).await;
+    if plain {
+        if let Some(element) = outcome.report.elements.first() {
+            if element.attempts > 0 {
+                inline::record::<W>(element.duration / element.attempts);
+            }
+        }
+    }
     match outcome.result {
         Ok(outputs) => match outputs.into_iter().next().flatten() {
             Some(output) => Ok(output),
