@@ -48,7 +48,7 @@ impl<T: Clone + Send + Sync + 'static> BoundValue for T {}
 /// 1. `E = TaskError`: as it is, permanence included;
 /// 2. `E: std::error::Error + Send + Sync + 'static`, or `E = anyhow::Error`: wrapped;
 /// 3. `E: Into<Box<dyn Error + Send + Sync>>` (a boxed error, a `String`, a `&'static str`);
-/// 4. anything else: a compile error at the error type, through [`UnsupportedTaskError`].
+/// 4. anything else: a compile error at the error type, through [`error_kind::UnsupportedTaskError`].
 pub mod error_kind {
     use std::marker::PhantomData;
 
