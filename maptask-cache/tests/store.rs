@@ -1,0 +1,157 @@
+//! The store: round trips, stats and clear, a damaged file, an old entry, file modes.
+
+use maptask_cache::{codec, CacheKey, Input, Store};
+
+fn key(task: &str, x: i64) -> CacheKey {
+    CacheKey::for_element(task, "1", &[Input::new("x", &x).unwrap()], &[])
+}
+
+#[test]
+fn entries_round_trip_and_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub").join("cache.redb");
+    {
+        let store = Store::open(&path).unwrap();
+        for x in 0..10 {
+            let k = key("t", x);
+            let entry = codec::encode_entry(&(x * 2), "integer").unwrap();
+            store.put(k.task, k.digest, entry).unwrap();
+        }
+        store.flush().unwrap();
+        let k = key("t", 3);
+        let entry = store.get(&k).unwrap().expect("stored");
+        assert_eq!(codec::decode_entry::<i64>(&entry, "integer").unwrap(), 6);
+    }
+    let store = Store::open(&path).unwrap();
+    assert!(store.get(&key("t", 9)).unwrap().is_some());
+    assert!(store.get(&key("t", 10)).unwrap().is_none());
+    assert!(store.get(&key("u", 1)).unwrap().is_none());
+}
+
+#[test]
+fn dropping_the_store_commits_what_was_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.redb");
+    {
+        let store = Store::open(&path).unwrap();
+        for x in 0..1000 {
+            let k = key("t", x);
+            store.put(k.task, k.digest, vec![1, 2, 3]).unwrap();
+        }
+    }
+    assert_eq!(Store::open(&path).unwrap().stats().unwrap().entries(), 1000);
+}
+
+#[test]
+fn stats_and_clear_work_per_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("cache.redb")).unwrap();
+    for (task, n) in [("a", 3), ("b", 5), ("ab", 2)] {
+        for x in 0..n {
+            let k = key(task, x);
+            store.put(k.task, k.digest, vec![0; 10]).unwrap();
+        }
+    }
+    store.flush().unwrap();
+    let stats = store.stats().unwrap();
+    assert_eq!(stats.entries(), 10);
+    assert_eq!(stats.tasks["a"].entries, 3);
+    assert_eq!(stats.tasks["b"].entries, 5);
+    assert_eq!(stats.tasks["a"].bytes, 3 * (1 + 32 + 10));
+    assert_eq!(store.clear(Some("a")).unwrap(), 3);
+    let stats = store.stats().unwrap();
+    assert!(!stats.tasks.contains_key("a"));
+    assert_eq!(stats.tasks["ab"].entries, 2, "clearing `a` leaves `ab`");
+    assert_eq!(store.clear(Some("nope")).unwrap(), 0);
+    assert_eq!(store.clear(None).unwrap(), 7);
+    assert_eq!(store.stats().unwrap().entries(), 0);
+}
+
+#[test]
+fn a_garbage_file_is_moved_aside_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.redb");
+    std::fs::write(&path, vec![0xAB; 64 * 1024]).unwrap();
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.stats().unwrap().entries(), 0);
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("cache.redb.corrupt-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+}
+
+#[test]
+fn a_damaged_database_is_moved_aside_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.redb");
+    {
+        let store = Store::open(&path).unwrap();
+        for x in 0..2000 {
+            let k = key("t", x);
+            store.put(k.task, k.digest, vec![7; 100]).unwrap();
+        }
+    }
+    // Scribble over the middle of the file, where the tree's pages are.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let len = bytes.len();
+    for b in &mut bytes[len / 4..len * 3 / 4] {
+        *b ^= 0x5A;
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let store = Store::open(&path).unwrap();
+    // Whatever survived, reading never panics and never returns another task's bytes.
+    let stats = store.stats().unwrap();
+    assert!(stats.entries() <= 2000);
+    for x in 0..10 {
+        if let Some(entry) = store.get(&key("t", x)).unwrap() {
+            assert_eq!(entry, vec![7; 100]);
+        }
+    }
+}
+
+#[test]
+fn an_old_format_entry_is_a_decode_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("cache.redb")).unwrap();
+    let k = key("t", 1);
+    let mut old = codec::encode_entry(&5i64, "integer").unwrap();
+    old[4] = 0; // format 0
+    store.put(k.task.clone(), k.digest, old).unwrap();
+    store.flush().unwrap();
+    let entry = store.get(&k).unwrap().unwrap();
+    assert_eq!(
+        codec::decode_entry::<i64>(&entry, "integer"),
+        Err(maptask_cache::DecodeError::Format { found: 0 })
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_store_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("maptask");
+    let path = sub.join("cache.redb");
+    let _store = Store::open(&path).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&sub), 0o700);
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn two_handles_in_one_process_share_nothing_but_the_file() {
+    // Two opens of one file (as two processes would do) both read and write.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.redb");
+    let a = Store::open(&path).unwrap();
+    let b = Store::open(&path).unwrap();
+    let k = key("t", 1);
+    a.put(k.task.clone(), k.digest, vec![1]).unwrap();
+    a.flush().unwrap();
+    assert_eq!(b.get(&k).unwrap(), Some(vec![1]));
+    b.put(k.task.clone(), k.digest, vec![2]).unwrap();
+    b.flush().unwrap();
+    assert_eq!(a.get(&k).unwrap(), Some(vec![2]));
+}
