@@ -20,8 +20,11 @@ fn scale_on_backend(x: i64, factor: i64) -> i64 {
 /// so that its outputs cannot come from the engine.
 #[derive(Default)]
 struct Fake {
-    seen: Mutex<Vec<(String, String, Vec<&'static str>, Vec<(i64, i64)>)>>,
+    seen: Mutex<Vec<Seen>>,
 }
+
+/// The map's name, the task's name, the mapped names and each element's inputs.
+type Seen = (String, String, Vec<&'static str>, Vec<(i64, i64)>);
 
 impl MapBackend for Fake {
     fn name(&self) -> &str {
