@@ -60,3 +60,49 @@ pub use maptask_runtime::Runtime;
 
 /// A boxed future, for the workflow trait.
 pub use futures::future::BoxFuture;
+
+/// Registers a `#[task]` or `#[workflow]` in the binary's registry, so that an entrypoint finds
+/// it by name (feature `registry`, which `flyte` enables). `#[task]` emits one call per task.
+///
+/// Autoref specialization picks the erased serde functions when the task's inputs are
+/// `DeserializeOwned + Clone` and its output `Serialize`, and otherwise records why the task is
+/// not portable: a task with other types compiles as before.
+#[cfg(feature = "registry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __maptask_register_task {
+    ($task:ident) => {
+        $crate::__private::registry::inventory::submit! {
+            $crate::__private::registry::Registration::new(
+                <$task as $crate::__private::Task>::NAME,
+                || {
+                    #[allow(unused_imports)]
+                    use $crate::__private::registry::{
+                        InputsViaSerde as _, OutputViaSerde as _, ViaAnything as _, ViaSerde as _,
+                    };
+                    let __maptask_probe = $crate::__private::registry::Probe::<$task>::new();
+                    $crate::__private::registry::TaskEntry::new::<$task>(
+                        (&&__maptask_probe).maptask_portable(),
+                        (&&__maptask_probe).maptask_inputs_reason(),
+                        (&&__maptask_probe).maptask_output_reason(),
+                    )
+                },
+            )
+        }
+    };
+}
+
+/// Without the `registry` feature, a task registers nothing and needs no serde bound.
+#[cfg(not(feature = "registry"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __maptask_register_task {
+    ($task:ident) => {};
+}
+
+/// The registration macro `#[task]` calls, by this path.
+pub use crate::__maptask_register_task as register_task;
+
+/// The registry that `register_task!` fills.
+#[cfg(feature = "registry")]
+pub use maptask_runtime::registry;

@@ -36,6 +36,9 @@ pub use maptask_core::{
     Param, Ratio, Resources, SpecError, Task, TaskError, TypeDesc, WorkflowError,
 };
 pub use maptask_runtime as runtime;
+/// Every `#[task]` and `#[workflow]` linked into this binary, by name (feature `registry`).
+#[cfg(feature = "registry")]
+pub use maptask_runtime::registry;
 pub use maptask_runtime::Runtime;
 pub use workflow::{Workflow, WorkflowCtx};
 

@@ -14,6 +14,8 @@
 //!   [`work::blocking`] and [`work::async_fn`] adapt closures.
 //! * [`MapBackend`] runs maps elsewhere (e.g. one child process per element), chosen with
 //!   [`RuntimeBuilder::backend`].
+//! * [`registry`] (feature `registry`): every `#[task]` linked into a binary, found by name
+//!   and run from serialized inputs.
 //! * [`MapObserver`] receives [`MapEvent`]s, enough to draw progress bars and reports.
 //!
 //! # Where attempts run
@@ -40,6 +42,8 @@ pub mod backend;
 mod engine;
 pub mod events;
 mod pool;
+#[cfg(feature = "registry")]
+pub mod registry;
 pub mod report;
 mod runtime;
 pub mod work;

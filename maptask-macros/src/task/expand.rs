@@ -117,6 +117,7 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
     quote! {
         #func
         #described
+        #private::register_task!(#fn_name);
     }
 }
 
