@@ -80,12 +80,19 @@ macro_rules! __maptask_register_task {
                     use $crate::__private::registry::{
                         InputsViaSerde as _, OutputViaSerde as _, ViaAnything as _, ViaSerde as _,
                     };
+                    #[allow(unused_imports)]
+                    use $crate::__private::registered::{
+                        NotWorkflowProbe as _, RemoteViaAnything as _, RemoteViaSerde as _,
+                        WorkflowGraphProbe as _, WorkflowRunProbe as _,
+                    };
                     let __maptask_probe = $crate::__private::registry::Probe::<$task>::new();
                     $crate::__private::registry::TaskEntry::new::<$task>(
                         (&&__maptask_probe).maptask_portable(),
                         (&&__maptask_probe).maptask_inputs_reason(),
                         (&&__maptask_probe).maptask_output_reason(),
                     )
+                    .with_remote((&&__maptask_probe).maptask_remote())
+                    .with_workflow((&&&__maptask_probe).maptask_workflow())
                 },
             )
         }
@@ -106,3 +113,10 @@ pub use crate::__maptask_register_task as register_task;
 /// The registry that `register_task!` fills.
 #[cfg(feature = "registry")]
 pub use maptask_runtime::registry;
+
+/// The probes `register_task!` uses for workflows and for maps handed to other processes.
+#[cfg(feature = "registry")]
+pub mod registered {
+    pub use crate::registered::{NotWorkflowProbe, WorkflowGraphProbe, WorkflowRunProbe};
+    pub use maptask_runtime::registry::{RemoteViaAnything, RemoteViaSerde};
+}

@@ -24,6 +24,8 @@
 #![warn(missing_docs)]
 
 mod mapped;
+#[cfg(feature = "registry")]
+mod registered;
 pub mod workflow;
 
 #[doc(hidden)]
@@ -41,6 +43,11 @@ pub use maptask_runtime as runtime;
 pub use maptask_runtime::registry;
 pub use maptask_runtime::Runtime;
 pub use workflow::{Workflow, WorkflowCtx};
+
+/// The command line, the process backend and progress bars (feature `cli`):
+/// `fn main() -> std::process::ExitCode { maptask::cli::main() }`.
+#[cfg(feature = "cli")]
+pub use maptask_cli as cli;
 
 /// Turns a function into a task.
 ///

@@ -6,7 +6,7 @@ use std::path::Path;
 use maptask_core::{Param, TypeDesc};
 use serde_json::{Map, Value};
 
-use super::error::CliError;
+use crate::error::CliError;
 
 /// The inputs of `entity`, as JSON values by name, checked against `params`: every name is an
 /// input, none is given twice, each text is JSON, and every input is present (an absent

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 pub const EXIT_USAGE: u8 = 2;
 /// The exit code of a run that failed.
 pub const EXIT_FAILURE: u8 = 1;
+/// The exit code after Ctrl-C, as shells report a death by `SIGINT`.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// An error of the command line. Its message names the thing at fault; [`CliError::exit_code`]
 /// tells bad input (2) from a failed run (1).
@@ -114,13 +116,16 @@ pub enum CliError {
         #[source]
         error: std::io::Error,
     },
+    /// The run was interrupted (Ctrl-C) and stopped.
+    #[error("interrupted; the run was cancelled and every child process stopped")]
+    Interrupted,
     /// Anything else that stops a command, with its message.
     #[error("{0}")]
     Other(String),
 }
 
 impl CliError {
-    /// 2 for bad input, 1 for a failed run or an I/O error.
+    /// 2 for bad input, 1 for a failed run or an I/O error, 130 after Ctrl-C.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::UnknownEntity { .. }
@@ -134,6 +139,7 @@ impl CliError {
             | CliError::InputsFile { .. }
             | CliError::NotRunnable { .. } => EXIT_USAGE,
             CliError::RunFailed { .. } | CliError::Io { .. } | CliError::Other(_) => EXIT_FAILURE,
+            CliError::Interrupted => EXIT_INTERRUPTED,
         }
     }
 }

@@ -27,14 +27,6 @@ pub enum Command {
     Run(RunArgs),
     /// Prints a workflow's graph.
     Graph(GraphArgs),
-    /// Writes the Flyte specifications of every task and workflow (like `pyflyte serialize`).
-    Serialize(SerializeArgs),
-    /// The Flyte container entrypoint of one element of a map task (like
-    /// `pyflyte-map-execute`).
-    #[command(name = "map-execute")]
-    MapExecute(EntrypointArgs),
-    /// The Flyte container entrypoint of one task (like `pyflyte-execute`).
-    Execute(EntrypointArgs),
 }
 
 /// `list`.
@@ -50,8 +42,6 @@ pub struct ListArgs {
 pub enum BackendArg {
     /// In this process, on the tokio engine (the default).
     Local,
-    /// One child process of this program per element attempt, through `map-execute`.
-    Process,
 }
 
 /// `run`.
@@ -74,12 +64,6 @@ pub struct RunArgs {
     /// Prints the output as JSON on stdout, and nothing else (no progress bars).
     #[arg(long)]
     pub json: bool,
-    /// The directory under which the process backend creates its run directory.
-    #[arg(long, value_name = "DIR")]
-    pub run_dir: Option<PathBuf>,
-    /// Keeps the process backend's run directory (inputs, outputs, logs) after a success.
-    #[arg(long)]
-    pub keep_run_dir: bool,
 }
 
 /// The format of a graph.
@@ -99,42 +83,4 @@ pub struct GraphArgs {
     /// The format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
     pub format: GraphFormat,
-}
-
-/// The system a specification is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Target {
-    /// Flyte: `TaskSpec`, `WorkflowSpec` and `LaunchPlan` protobuf files.
-    Flyte,
-}
-
-/// `serialize`.
-#[derive(Debug, Args)]
-pub struct SerializeArgs {
-    /// The system to write for.
-    #[arg(long, value_enum, default_value_t = Target::Flyte)]
-    pub target: Target,
-    /// The Flyte project.
-    #[arg(long)]
-    pub project: String,
-    /// The Flyte domain.
-    #[arg(long)]
-    pub domain: String,
-    /// The version of every entity.
-    #[arg(long)]
-    pub version: String,
-    /// The container image that holds this program.
-    #[arg(long)]
-    pub image: String,
-    /// The directory to write into (created if needed).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-}
-
-/// `map-execute` and `execute`: the arguments Flyte gives the container, passed on as they are.
-#[derive(Debug, Args)]
-pub struct EntrypointArgs {
-    /// The container's arguments after the subcommand, e.g. `--inputs … --output-prefix …`.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
-    pub args: Vec<String>,
 }

@@ -1,5 +1,0 @@
-//! The command line.
-
-pub mod args;
-pub mod error;
-pub mod inputs;
