@@ -15,7 +15,7 @@
 //!
 //! Where things are:
 //! * `args`: the grammar (clap derive);
-//! * `error`: [`CliError`](error::CliError), its messages and exit codes;
+//! * `error`: [`CliError`], its messages and exit codes;
 //! * `inputs` and `source`: inputs from `--input`/`--inputs` JSON, checked against the
 //!   interface, then read into the task's own types through the registry;
 //! * `commands`: one module per subcommand;
