@@ -5,6 +5,11 @@ pub use maptask_core::{
     Describe, Execution, Interface, Metadata, Param, Resources, Task, TaskError, TaskResult,
 };
 
+/// What `#[derive(Describe)]` writes descriptions with.
+pub use maptask_core::types::{
+    describe_once, flatten_into, serde_struct, FieldDesc, SerdeValue, TypeDesc, VariantDesc,
+};
+
 /// Runs an `async` task's future on the current thread for `Task::call_blocking`.
 pub use futures::executor::block_on;
 
@@ -120,3 +125,10 @@ pub mod registered {
     pub use crate::registered::{NotWorkflowProbe, WorkflowGraphProbe, WorkflowRunProbe};
     pub use maptask_runtime::registry::{RemoteViaAnything, RemoteViaSerde};
 }
+/// Caching: the function table `#[task(cache = "…")]` fills in, the functions it fills it with,
+/// and the traits that report a type that is not a serde type at the `cache` option.
+pub use crate::cached::{
+    cache_decode_output, cache_encode_input, cache_encode_output, BoundValues, CacheInput,
+    CacheOutput, Components,
+};
+pub use maptask_core::{CacheCodec, CodecError};

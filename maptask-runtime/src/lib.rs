@@ -41,6 +41,7 @@
 pub mod backend;
 mod engine;
 pub mod events;
+mod panics;
 mod pool;
 #[cfg(feature = "registry")]
 pub mod registry;
@@ -51,6 +52,8 @@ pub mod work;
 pub use backend::{MapBackend, RemoteMap};
 pub use engine::check_lengths;
 pub use events::{Counts, MapEvent, MapObserver, MapStatus};
+pub use panics::filter_element_panics;
+pub use pool::PoolStatus;
 pub use report::{ElementErrors, ElementReport, ElementStatus, MapOutcome, MapReport};
 pub use runtime::{RunOptions, Runtime, RuntimeBuilder};
 pub use work::{TaskWork, Work};

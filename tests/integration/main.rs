@@ -2,6 +2,7 @@
 //! `map_task!` maps run on the engine.
 
 mod backend;
+mod describe;
 mod map_task;
 mod task;
 mod workflow;
