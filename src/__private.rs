@@ -115,10 +115,6 @@ macro_rules! __maptask_register_task {
 /// The registration macro `#[task]` calls, by this path.
 pub use crate::__maptask_register_task as register_task;
 
-/// The registry that `register_task!` fills.
-#[cfg(feature = "registry")]
-pub use maptask_runtime::registry;
-
 /// The probes `register_task!` uses for workflows and for maps handed to other processes.
 #[cfg(feature = "registry")]
 pub mod registered {
@@ -132,3 +128,6 @@ pub use crate::cached::{
     CacheOutput, Components,
 };
 pub use maptask_core::{CacheCodec, CodecError};
+/// The registry that `register_task!` fills.
+#[cfg(feature = "registry")]
+pub use maptask_runtime::registry;

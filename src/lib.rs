@@ -73,6 +73,14 @@ pub use workflow::{Workflow, WorkflowCtx};
 #[cfg(feature = "cli")]
 pub use maptask_cli as cli;
 
+/// Object storage: local directories and S3-compatible buckets (feature `storage`).
+#[cfg(feature = "storage")]
+pub use maptask_storage as storage;
+
+/// Kubernetes Indexed Jobs and AWS Batch array jobs (feature `cluster`).
+#[cfg(feature = "cluster")]
+pub use maptask_cluster as cluster;
+
 /// Turns a function into a task.
 ///
 /// The function stays callable exactly as written. Next to it, under the same name, the macro

@@ -3,6 +3,7 @@
 //! flytekit 1.16.31 writes for its legacy map task (`container_array`).
 #![warn(missing_docs)]
 
+pub mod literal;
 pub mod proto;
 
 pub use prost;
