@@ -210,12 +210,19 @@ macro_rules! __maptask_register_task {
                     use $crate::__private::registry::{
                         InputsViaSerde as _, OutputViaSerde as _, ViaAnything as _, ViaSerde as _,
                     };
+                    #[allow(unused_imports)]
+                    use $crate::__private::registered::{
+                        NotWorkflowProbe as _, RemoteViaAnything as _, RemoteViaSerde as _,
+                        WorkflowGraphProbe as _, WorkflowRunProbe as _,
+                    };
                     let __maptask_probe = $crate::__private::registry::Probe::<$task>::new();
                     $crate::__private::registry::TaskEntry::new::<$task>(
                         (&&__maptask_probe).maptask_portable(),
                         (&&__maptask_probe).maptask_inputs_reason(),
                         (&&__maptask_probe).maptask_output_reason(),
                     )
+                    .with_remote((&&__maptask_probe).maptask_remote())
+                    .with_workflow((&&&__maptask_probe).maptask_workflow())
                 },
             )
         }
@@ -233,6 +240,12 @@ macro_rules! __maptask_register_task {
 /// The registration macro `#[task]` calls, by this path.
 pub use crate::__maptask_register_task as register_task;
 
+/// The probes `register_task!` uses for workflows and for maps handed to other processes.
+#[cfg(feature = "registry")]
+pub mod registered {
+    pub use crate::registered::{NotWorkflowProbe, WorkflowGraphProbe, WorkflowRunProbe};
+    pub use maptask_runtime::registry::{RemoteViaAnything, RemoteViaSerde};
+}
 /// Caching: the function table `#[task(cache = "…")]` fills in, the functions it fills it with,
 /// and the traits that report a type that is not a serde type at the `cache` option.
 pub use crate::cached::{

@@ -25,6 +25,8 @@
 
 mod cached;
 mod mapped;
+#[cfg(feature = "registry")]
+mod registered;
 pub mod workflow;
 
 #[doc(hidden)]
@@ -65,6 +67,11 @@ pub mod cache {
 }
 pub use maptask_runtime::Runtime;
 pub use workflow::{Workflow, WorkflowCtx};
+
+/// The command line, the process backend and progress bars (feature `cli`):
+/// `fn main() -> std::process::ExitCode { maptask::cli::main() }`.
+#[cfg(feature = "cli")]
+pub use maptask_cli as cli;
 
 /// Object storage: local directories and S3-compatible buckets (feature `storage`).
 #[cfg(feature = "storage")]
