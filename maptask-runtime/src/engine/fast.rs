@@ -21,6 +21,7 @@
 //! The scheduling below ([`Core`]) is not generic: each map instantiates only [`Buffers`]'s
 //! element loop and its buffer handling.
 
+use std::any::TypeId;
 use std::cell::UnsafeCell;
 use std::mem::ManuallyDrop;
 use std::ops::Range;
@@ -34,6 +35,7 @@ use futures::task::AtomicWaker;
 use maptask_core::TaskError;
 
 use super::inbox::lock;
+use super::inline;
 use crate::events::MapStatus;
 use crate::panics;
 use crate::pool::PoolJob;
@@ -46,6 +48,9 @@ const MAX_CHUNK: usize = 4096;
 const QUICK: Duration = Duration::from_micros(5);
 /// How long a thread drains one map before it lets other jobs of the pool have its thread.
 const QUANTUM: Duration = Duration::from_millis(2);
+/// How long the caller of a map of work known to be quick runs its elements before it hands the
+/// rest to the pool.
+const INLINE_BUDGET: Duration = Duration::from_micros(100);
 
 /// One chunk's record: elements `start..start + ran` ran (of `len` claimed), `each` long on
 /// average.
@@ -94,6 +99,8 @@ pub(crate) struct Core {
     threads: usize,
     pub(crate) name: Arc<str>,
     span: tracing::Span,
+    /// The kind of work (its type), for `inline`'s record of quick work.
+    kind: TypeId,
     claims: Mutex<Claims>,
     record: Mutex<Record>,
     /// Start nothing more: the map failed early, was cancelled, or its future was dropped.
@@ -116,16 +123,18 @@ impl Core {
         cap: usize,
         min_successes: usize,
         retries: u32,
-        threads: usize,
         name: Arc<str>,
         span: tracing::Span,
+        kind: TypeId,
     ) -> Core {
         Core {
+            kind,
             n,
             cap: cap.clamp(1, n.max(1)),
             min_successes,
             retries,
-            threads: threads.max(1),
+            // Set by `run`, from the pool.
+            threads: 1,
             name,
             span,
             claims: Mutex::new(Claims {
@@ -154,8 +163,32 @@ impl Core {
     pub(crate) fn start(&self) -> usize {
         let mut claims = lock(&self.claims);
         let wanted = self.threads.min(self.cap).min(self.n);
-        claims.drainers = wanted;
+        claims.drainers += wanted;
         wanted
+    }
+
+    /// The map's caller joins in as a drainer (see [`Core::drain_inline`]).
+    fn join_caller(&self) {
+        lock(&self.claims).drainers += 1;
+    }
+
+    /// The caller stops draining. Returns how many pool copies must start to run what is left.
+    fn retire_caller(&self) -> usize {
+        let mut claims = lock(&self.claims);
+        claims.drainers -= 1;
+        let startable = if self.is_closed() {
+            0
+        } else {
+            (self.cap - claims.active).min(self.n - claims.next)
+        };
+        let missing = self.threads.min(startable).saturating_sub(claims.drainers);
+        claims.drainers += missing;
+        if claims.drainers == 0 {
+            drop(claims);
+            self.done.store(true, Ordering::Release);
+            self.waker.wake();
+        }
+        missing
     }
 
     /// Stops the map with `status`, unless it has stopped already.
@@ -268,12 +301,36 @@ impl Core {
     /// One turn of a pool thread: claims and runs chunks for a while. Returns the copies of the
     /// job to queue again (see [`PoolJob::run`]).
     pub(crate) fn drain(&self, elements: &dyn RunChunk) -> usize {
+        self.drain_for(elements, QUANTUM, None).unwrap_or(0)
+    }
+
+    /// The map's caller runs chunks itself for up to `budget`, before any pool thread is woken:
+    /// a quick map ends without a thread hand-off. Returns the pool copies to start for what is
+    /// left. Only for work known to be quick (see `inline`), so that the caller, an async
+    /// worker, is never held much longer than `budget`.
+    pub(crate) fn drain_inline(&self, elements: &dyn RunChunk, budget: Duration) -> usize {
+        self.join_caller();
+        let mut extra = 0;
+        if self.drain_for(elements, budget, Some(&mut extra)).is_none() {
+            // Retired through `claim`: nothing was left to start.
+            return extra;
+        }
+        extra + self.retire_caller()
+    }
+
+    /// Claims and runs chunks until nothing is left (`None`, retired) or `limit` has passed
+    /// (the copies to queue again). The caller (`extra` given) keeps the count of extra drainers
+    /// wanted instead of requeueing.
+    fn drain_for(
+        &self,
+        elements: &dyn RunChunk,
+        limit: Duration,
+        mut extra_out: Option<&mut usize>,
+    ) -> Option<usize> {
         let began = Instant::now();
         let mut want = 1;
         loop {
-            let Some(range) = self.claim(want) else {
-                return 0;
-            };
+            let range = self.claim(want)?;
             // No element span when no subscriber can take a DEBUG span (checked per chunk).
             let traced = super::blocking::debug_spans_enabled();
             let started = Instant::now();
@@ -289,10 +346,19 @@ impl Core {
             } else {
                 1
             };
+            inline::record_kind(
+                self.kind,
+                took / u32::try_from(ran.max(1)).unwrap_or(u32::MAX),
+            );
             let extra = self.chunk_ended(range, ran, took);
-            if extra > 0 || now.saturating_duration_since(began) >= QUANTUM {
+            if let Some(out) = extra_out.as_deref_mut() {
+                *out += extra;
+                if now.saturating_duration_since(began) >= limit {
+                    return Some(0);
+                }
+            } else if extra > 0 || now.saturating_duration_since(began) >= limit {
                 // Come back at the end of the pool's queue, with company if more can start.
-                return 1 + extra;
+                return Some(1 + extra);
             }
         }
     }
@@ -662,10 +728,19 @@ where
     W: Work<I>,
 {
     core.threads = pool.threads().max(1);
+    let quick = inline::is_quick::<W>();
     let buffers = Arc::new(Buffers::new(core, Arc::new(work), inputs));
     let job: Arc<dyn PoolJob> = buffers.clone();
-    let copies = buffers.core.start();
-    pool.submit(&job, copies);
+    let copies = if quick {
+        // Work known to be quick: the caller starts, and the pool joins only for what is left
+        // after the budget.
+        buffers.core.drain_inline(&*buffers, INLINE_BUDGET)
+    } else {
+        buffers.core.start()
+    };
+    if copies > 0 {
+        pool.submit(&job, copies);
+    }
     drop(job);
     let status = {
         let core = &buffers.core;

@@ -135,9 +135,9 @@ where
             },
             min_successes,
             spec.retries,
-            1,
             Arc::from(spec.name.as_str()),
             span.clone(),
+            std::any::TypeId::of::<W>(),
         );
         let pool = runtime.pool();
         return fast::run(&pool, core, work, inputs, options.cancel, started_at)
