@@ -110,11 +110,27 @@ pub(crate) struct Core {
     waker: AtomicWaker,
 }
 
-/// What a chunk's elements did, for the record.
+/// What a chunk's elements did, for the record: kept by the thread and handed in when the
+/// chunk ends (or at the first final failure), so that retried attempts take no lock.
 #[derive(Default)]
 pub(crate) struct ChunkEnd {
     /// Elements run (started), from the chunk's start.
     pub(crate) ran: usize,
+    errors: Vec<(usize, TaskError)>,
+    exceptions: Vec<Exception>,
+}
+
+impl ChunkEnd {
+    /// Moves what was kept into the record, or drops it when the map has stopped.
+    fn hand_in(&mut self, record: &mut Record) {
+        if record.verdict.is_none() {
+            record.errors.append(&mut self.errors);
+            record.exceptions.append(&mut self.exceptions);
+        } else {
+            self.errors.clear();
+            self.exceptions.clear();
+        }
+    }
 }
 
 impl Core {
@@ -206,45 +222,52 @@ impl Core {
     }
 
     /// An attempt failed. Returns false when the map has stopped (the element then counts as
-    /// cancelled and must not retry).
+    /// cancelled and must not retry). A failure that another attempt follows is kept in
+    /// `local` until the chunk ends; a final one is recorded at once, since it may decide the
+    /// map.
     #[cold]
     pub(crate) fn attempt_failed(
         &self,
+        local: &mut ChunkEnd,
         index: usize,
         attempt: u32,
         error: TaskError,
         will_retry: bool,
     ) -> bool {
+        if will_retry {
+            if self.is_closed() {
+                return false;
+            }
+            local.errors.push((index, error));
+            return true;
+        }
         let mut record = lock(&self.record);
         if record.verdict.is_some() {
             return false;
         }
+        // Earlier attempts of this element first: errors stay in attempt order.
+        local.hand_in(&mut record);
         record.errors.push((index, error));
-        if !will_retry {
-            record.exceptions.push(Exception {
-                index,
-                attempts: attempt,
-                status: ElementStatus::Failed,
-            });
-            record.failed += 1;
-            if self.n - record.failed < self.min_successes {
-                self.stop_locked(&mut record, MapStatus::Failed);
-            }
+        record.exceptions.push(Exception {
+            index,
+            attempts: attempt,
+            status: ElementStatus::Failed,
+        });
+        record.failed += 1;
+        if self.n - record.failed < self.min_successes {
+            self.stop_locked(&mut record, MapStatus::Failed);
         }
         true
     }
 
     /// An element succeeded after `attempts` attempts (more than one).
     #[cold]
-    pub(crate) fn retried_ok(&self, index: usize, attempts: u32) {
-        let mut record = lock(&self.record);
-        if record.verdict.is_none() {
-            record.exceptions.push(Exception {
-                index,
-                attempts,
-                status: ElementStatus::Succeeded,
-            });
-        }
+    pub(crate) fn retried_ok(&self, local: &mut ChunkEnd, index: usize, attempts: u32) {
+        local.exceptions.push(Exception {
+            index,
+            attempts,
+            status: ElementStatus::Succeeded,
+        });
     }
 
     /// Claims the next chunk of at most `want` elements, or retires this drainer.
@@ -272,10 +295,12 @@ impl Core {
     }
 
     /// A chunk ended: frees its slots and records it. Returns how many more drainers can start.
-    fn chunk_ended(&self, range: Range<usize>, ran: usize, took: Duration) -> usize {
+    fn chunk_ended(&self, range: Range<usize>, local: &mut ChunkEnd, took: Duration) -> usize {
         let len = range.len();
+        let ran = local.ran;
         {
             let mut record = lock(&self.record);
+            local.hand_in(&mut record);
             if record.verdict.is_none() && ran > 0 {
                 let each = took / u32::try_from(ran).unwrap_or(u32::MAX);
                 record.chunks.push(ChunkLine {
@@ -329,16 +354,18 @@ impl Core {
     ) -> Option<usize> {
         let began = Instant::now();
         let mut want = 1;
+        let mut local = ChunkEnd::default();
         loop {
             let range = self.claim(want)?;
             // No element span when no subscriber can take a DEBUG span (checked per chunk).
             let traced = super::blocking::debug_spans_enabled();
             let started = Instant::now();
-            let ran = {
+            {
                 // Element panics skip the panic hook (see `panics`).
                 let _quiet = panics::InElement::enter();
-                elements.run_chunk(self, range.clone(), traced).ran
-            };
+                elements.run_chunk(self, range.clone(), traced, &mut local);
+            }
+            let ran = local.ran;
             let now = Instant::now();
             let took = now.saturating_duration_since(started);
             want = if ran > 0 && took < QUICK * u32::try_from(ran).unwrap_or(u32::MAX) {
@@ -350,7 +377,7 @@ impl Core {
                 self.kind,
                 took / u32::try_from(ran.max(1)).unwrap_or(u32::MAX),
             );
-            let extra = self.chunk_ended(range, ran, took);
+            let extra = self.chunk_ended(range, &mut local, took);
             if let Some(out) = extra_out.as_deref_mut() {
                 *out += extra;
                 if now.saturating_duration_since(began) >= limit {
@@ -467,7 +494,9 @@ impl Runs {
 
 /// The typed part of a fast map: runs one chunk of elements.
 pub(crate) trait RunChunk: Send + Sync {
-    fn run_chunk(&self, core: &Core, range: Range<usize>, traced: bool) -> ChunkEnd;
+    /// Runs the elements of `range` in order, stopping before an element once the map is
+    /// closed; sets `local.ran` and keeps retried failures in `local`.
+    fn run_chunk(&self, core: &Core, range: Range<usize>, traced: bool, local: &mut ChunkEnd);
 }
 
 /// A buffer of `n` values, each moved in or out exactly once by whoever owns its index.
@@ -580,7 +609,13 @@ impl<I: Clone + Send + 'static, W: Work<I>> Buffers<I, W> {
 
     /// Runs every attempt of element `index`: retries at once on this thread.
     #[inline]
-    fn run_element(&self, index: usize, input: I, traced: bool) -> Option<W::Output> {
+    fn run_element(
+        &self,
+        local: &mut ChunkEnd,
+        index: usize,
+        input: I,
+        traced: bool,
+    ) -> Option<W::Output> {
         let core = &self.core;
         let retries = core.retries;
         let mut input = Some(input);
@@ -596,7 +631,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> Buffers<I, W> {
                     Err(payload) => {
                         let error =
                             panics::element_panicked(&core.name, index, attempt, payload.as_ref());
-                        core.attempt_failed(index, attempt, error, false);
+                        core.attempt_failed(local, index, attempt, error, false);
                         return None;
                     }
                 }
@@ -621,13 +656,14 @@ impl<I: Clone + Send + 'static, W: Work<I>> Buffers<I, W> {
             match result {
                 Ok(output) => {
                     if attempt > 1 {
-                        core.retried_ok(index, attempt);
+                        core.retried_ok(local, index, attempt);
                     }
                     return Some(output);
                 }
                 Err(error) => {
                     let will_retry = !error.is_permanent() && !last;
-                    if !core.attempt_failed(index, attempt, error, will_retry) || !will_retry {
+                    if !core.attempt_failed(local, index, attempt, error, will_retry) || !will_retry
+                    {
                         return None;
                     }
                     attempt += 1;
@@ -638,7 +674,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> Buffers<I, W> {
 }
 
 impl<I: Clone + Send + 'static, W: Work<I>> RunChunk for Buffers<I, W> {
-    fn run_chunk(&self, core: &Core, range: Range<usize>, traced: bool) -> ChunkEnd {
+    fn run_chunk(&self, core: &Core, range: Range<usize>, traced: bool, local: &mut ChunkEnd) {
         let mut i = range.start;
         while i < range.end && !core.is_closed() {
             // SAFETY: this thread claimed `range`; each index is taken and written once.
@@ -649,17 +685,17 @@ impl<I: Clone + Send + 'static, W: Work<I>> RunChunk for Buffers<I, W> {
                 {
                     Ok(Ok(output)) => Some(output),
                     Ok(Err(error)) => {
-                        core.attempt_failed(i, 1, error, false);
+                        core.attempt_failed(local, i, 1, error, false);
                         None
                     }
                     Err(payload) => {
                         let error = panics::element_panicked(&core.name, i, 1, payload.as_ref());
-                        core.attempt_failed(i, 1, error, false);
+                        core.attempt_failed(local, i, 1, error, false);
                         None
                     }
                 }
             } else {
-                self.run_element(i, input, traced)
+                self.run_element(local, i, input, traced)
             };
             unsafe { self.outputs.put(i, output) };
             i += 1;
@@ -673,7 +709,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> RunChunk for Buffers<I, W> {
                 self.outputs.put(j, None);
             }
         }
-        ChunkEnd { ran }
+        local.ran = ran;
     }
 }
 
