@@ -283,7 +283,8 @@ impl MapReport {
     /// output, which cannot happen for a successful map whose criterion tolerates no failure.
     pub fn require_all<O>(&self, outputs: Vec<Option<O>>) -> Result<Vec<O>, MapError> {
         if outputs.iter().all(Option::is_some) {
-            return Ok(outputs.into_iter().flatten().collect());
+            // `map_while` lets the collect reuse the buffer in place (no second allocation).
+            return Ok(outputs.into_iter().map_while(|output| output).collect());
         }
         let failures = self.failures();
         Err(MapError::TooManyFailures {
