@@ -271,7 +271,7 @@ impl Core {
     }
 
     /// Claims the next chunk of at most `want` elements, or retires this drainer.
-    fn claim(&self, want: usize) -> Option<Range<usize>> {
+    fn claim(&self, want: usize, alone: bool) -> Option<Range<usize>> {
         let mut claims = lock(&self.claims);
         let left = self.n - claims.next;
         let free = self.cap - claims.active;
@@ -285,8 +285,17 @@ impl Core {
             return None;
         }
         // Leave work for the other threads: a share of what is left, and of the window.
-        let share = (left / (2 * self.threads)).max(1);
-        let window = (self.cap / self.threads).max(1);
+        // (The caller, before the pool joins in, is alone.)
+        let share = if alone {
+            left
+        } else {
+            (left / (2 * self.threads)).max(1)
+        };
+        let window = if alone {
+            self.cap
+        } else {
+            (self.cap / self.threads).max(1)
+        };
         let k = want.min(share).min(window).min(free).min(left).max(1);
         let start = claims.next;
         claims.next += k;
@@ -294,8 +303,15 @@ impl Core {
         Some(start..start + k)
     }
 
-    /// A chunk ended: frees its slots and records it. Returns how many more drainers can start.
-    fn chunk_ended(&self, range: Range<usize>, local: &mut ChunkEnd, took: Duration) -> usize {
+    /// A chunk ended: frees its slots and records it. Returns how many more drainers can start
+    /// (none asked for without `company`: the caller asks when it retires).
+    fn chunk_ended(
+        &self,
+        range: Range<usize>,
+        local: &mut ChunkEnd,
+        took: Duration,
+        company: bool,
+    ) -> usize {
         let len = range.len();
         let ran = local.ran;
         {
@@ -313,7 +329,7 @@ impl Core {
         }
         let mut claims = lock(&self.claims);
         claims.active -= len;
-        if self.is_closed() {
+        if self.is_closed() || !company {
             return 0;
         }
         let startable = (self.cap - claims.active).min(self.n - claims.next);
@@ -326,17 +342,30 @@ impl Core {
     /// One turn of a pool thread: claims and runs chunks for a while. Returns the copies of the
     /// job to queue again (see [`PoolJob::run`]).
     pub(crate) fn drain(&self, elements: &dyn RunChunk) -> usize {
-        self.drain_for(elements, QUANTUM, None).unwrap_or(0)
+        self.drain_for(elements, QUANTUM, 1, None).unwrap_or(0)
     }
 
     /// The map's caller runs chunks itself for up to `budget`, before any pool thread is woken:
     /// a quick map ends without a thread hand-off. Returns the pool copies to start for what is
     /// left. Only for work known to be quick (see `inline`), so that the caller, an async
     /// worker, is never held much longer than `budget`.
-    pub(crate) fn drain_inline(&self, elements: &dyn RunChunk, budget: Duration) -> usize {
+    pub(crate) fn drain_inline(
+        &self,
+        elements: &dyn RunChunk,
+        budget: Duration,
+        mean: Duration,
+    ) -> usize {
         self.join_caller();
         let mut extra = 0;
-        if self.drain_for(elements, budget, Some(&mut extra)).is_none() {
+        // A first chunk that the known mean time per element fits in a quarter of the budget.
+        let per = mean.as_nanos().max(1);
+        let first = usize::try_from(budget.as_nanos() / 4 / per)
+            .unwrap_or(MAX_CHUNK)
+            .clamp(1, MAX_CHUNK);
+        if self
+            .drain_for(elements, budget, first, Some(&mut extra))
+            .is_none()
+        {
             // Retired through `claim`: nothing was left to start.
             return extra;
         }
@@ -350,13 +379,16 @@ impl Core {
         &self,
         elements: &dyn RunChunk,
         limit: Duration,
+        first: usize,
         mut extra_out: Option<&mut usize>,
     ) -> Option<usize> {
         let began = Instant::now();
-        let mut want = 1;
+        let mut want = first;
         let mut local = ChunkEnd::default();
         loop {
-            let range = self.claim(want)?;
+            // The caller drains before any pool thread is asked to: it is alone.
+            let alone = extra_out.is_some();
+            let range = self.claim(want, alone)?;
             // No element span when no subscriber can take a DEBUG span (checked per chunk).
             let traced = super::blocking::debug_spans_enabled();
             let started = Instant::now();
@@ -377,7 +409,7 @@ impl Core {
                 self.kind,
                 took / u32::try_from(ran.max(1)).unwrap_or(u32::MAX),
             );
-            let extra = self.chunk_ended(range, &mut local, took);
+            let extra = self.chunk_ended(range, &mut local, took, !alone);
             if let Some(out) = extra_out.as_deref_mut() {
                 *out += extra;
                 if now.saturating_duration_since(began) >= limit {
@@ -764,13 +796,13 @@ where
     W: Work<I>,
 {
     core.threads = pool.threads().max(1);
-    let quick = inline::is_quick::<W>();
+    let quick = inline::quick_mean::<W>();
     let buffers = Arc::new(Buffers::new(core, Arc::new(work), inputs));
     let job: Arc<dyn PoolJob> = buffers.clone();
-    let copies = if quick {
+    let copies = if let Some(mean) = quick {
         // Work known to be quick: the caller starts, and the pool joins only for what is left
         // after the budget.
-        buffers.core.drain_inline(&*buffers, INLINE_BUDGET)
+        buffers.core.drain_inline(&*buffers, INLINE_BUDGET, mean)
     } else {
         buffers.core.start()
     };

@@ -39,6 +39,8 @@ struct Kind {
     quick_seen: bool,
     /// Calls that took longer.
     strikes: u8,
+    /// The last quick call's time (a chunk's mean per element, for maps).
+    mean: Duration,
 }
 
 fn kinds() -> &'static Mutex<HashMap<TypeId, Kind>> {
@@ -48,9 +50,15 @@ fn kinds() -> &'static Mutex<HashMap<TypeId, Kind>> {
 
 /// Whether calls of `W` run inline.
 pub(crate) fn is_quick<W: 'static>() -> bool {
+    quick_mean::<W>().is_some()
+}
+
+/// The last quick call's time, when calls of `W` run inline.
+pub(crate) fn quick_mean<W: 'static>() -> Option<Duration> {
     lock(kinds())
         .get(&TypeId::of::<W>())
-        .is_some_and(|k| k.quick_seen && k.strikes < STRIKES)
+        .filter(|k| k.quick_seen && k.strikes < STRIKES)
+        .map(|k| k.mean)
 }
 
 /// Records how long a call of `W` took.
@@ -65,9 +73,11 @@ pub(crate) fn record_kind(kind: TypeId, took: Duration) {
     let entry = kinds.entry(kind).or_insert(Kind {
         quick_seen: false,
         strikes: 0,
+        mean: Duration::ZERO,
     });
     if quick {
         entry.quick_seen = true;
+        entry.mean = took;
     } else {
         entry.strikes = entry.strikes.saturating_add(1);
     }
