@@ -376,6 +376,14 @@ where
     K: Tolerance,
 {
     /// Runs zipped elements on the engine.
+    ///
+    /// This is where a map's per-element outcomes are observed, and the place for per-element
+    /// hooks such as a cache: `elements` holds every element's mapped values (index `i` is
+    /// element `i`), and after `run_map` returns, `outcome.result` holds each element's output
+    /// (`None` where it failed) and `outcome.report` each element's status, attempts and errors
+    /// (`report.elements[i]`, `report.errors_of(i)`). Per-element *events*, as they happen, come
+    /// through a [`MapObserver`](maptask_runtime::MapObserver) in the options; asking for them
+    /// moves sync work off the engine's fast path (chunks without per-element messages).
     async fn run(&self, elements: Vec<M>) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
         let spec = match self.spec() {
             Ok(spec) => spec,
