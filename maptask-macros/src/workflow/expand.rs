@@ -61,8 +61,11 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
     let run_graph = run_graph(wf, body);
     let graph = graph(wf, body, &output_desc);
     let run_doc = format!("Runs the workflow `{ident}` on the default runtime.");
+    let function = function(wf, &krate, &output_ty);
 
     quote! {
+        #function
+
         #described
 
         const _: () = {
@@ -94,14 +97,14 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
 
             /// Runs the workflow on `runtime`.
             #vis async fn run_on(
-                runtime: &#private::Runtime,
+                __maptask_runtime: &#private::Runtime,
                 #(#input_idents: #param_types),*
             ) -> ::core::result::Result<#output_ty, #krate::WorkflowError> {
-                let ctx = #private::WorkflowCtx::new(
-                    ::core::clone::Clone::clone(runtime),
+                let __maptask_ctx = #private::WorkflowCtx::new(
+                    ::core::clone::Clone::clone(__maptask_runtime),
                     <Self as #private::Task>::NAME,
                 );
-                <Self as #private::Workflow>::run_in(ctx, (#(#input_idents,)*)).await
+                <Self as #private::Workflow>::run_in(__maptask_ctx, (#(#input_idents,)*)).await
             }
 
             /// The workflow's static graph: nodes, edges and interface.
@@ -109,6 +112,51 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
                 <Self as #private::Workflow>::graph()
             }
         }
+    }
+}
+
+/// The workflow as the user declared it: an `async fn` with the user's name, attributes and
+/// doc comment, which runs the graph on the default runtime. So `my_wf(x).await` works, rustdoc
+/// lists it as a function, and `missing_docs` applies to it as to any function.
+fn function(wf: &WorkflowFn<'_>, krate: &TokenStream, output_ty: &TokenStream) -> TokenStream {
+    let func = wf.func;
+    let vis = &func.vis;
+    let ident = &func.sig.ident;
+    let attrs = &func.attrs;
+    let inputs = wf.inputs.iter().map(|(name, ty)| quote!(#name: #ty));
+    let names = wf.inputs.iter().map(|(name, _)| name);
+    let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
+    // Appended to the user's own doc comment, never instead of it: without one, `missing_docs`
+    // must still fire.
+    let more_doc = has_doc.then(|| {
+        let text = format!(
+            " A `#[workflow]`: runs its graph on the default runtime, every independent node at once. \
+             `{ident}::run_on(&runtime, …)` runs it on another runtime, and `{ident}::graph()` returns its graph."
+        );
+        quote! {
+            #[doc = ""]
+            #[doc = #text]
+            #[doc = ""]
+            #[doc = " # Errors"]
+            #[doc = ""]
+            #[doc = " A `WorkflowError` that names the first node to fail and why."]
+        }
+    });
+    // The signature carries the user's spans, so that lints about the function (`missing_docs`)
+    // point at it rather than at `#[workflow]`.
+    let function = quote_spanned! {func.sig.span()=>
+        #vis async fn #ident(
+            #(#inputs),*
+        ) -> ::core::result::Result<#output_ty, #krate::WorkflowError> {
+            <#ident>::run(#(#names),*).await
+        }
+    };
+    // `my_wf::run`, a sub-workflow call and `map_task!` use the workflow without this function.
+    quote! {
+        #(#attrs)*
+        #more_doc
+        #[allow(dead_code)]
+        #function
     }
 }
 

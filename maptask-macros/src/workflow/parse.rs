@@ -36,7 +36,7 @@ pub fn parse(args: TokenStream, func: &syn::ItemFn) -> syn::Result<WorkflowFn<'_
     if let Some(token) = &func.sig.asyncness {
         errors.push_spanned(
             token,
-            "a workflow is declared without `async`: its body describes a graph, and `my_wf::run(…)` is the async call",
+            "a workflow is declared without `async`: its body describes a graph; calling it, `my_wf(…).await`, runs the graph",
         );
     }
     let (inputs, output) = match signature::parse(func, "workflow") {
