@@ -16,6 +16,9 @@ pub use futures::executor::block_on;
 /// The second stage of `map_task!` and of workflow calls, called by a task's signature macro.
 pub use maptask_macros::__with_signature;
 
+/// `map_task!` itself, called by the facade's `map_task!` with the caller's path of this crate.
+pub use maptask_macros::map_task;
+
 /// The value `map_task!` builds, and the pieces it builds it from.
 pub use crate::mapped::{Bound, CriterionInput, MapParts, MapTask, Strict, Tolerant};
 

@@ -92,8 +92,15 @@ pub use maptask_macros::Describe;
 #[doc = include_str!("docs/workflow.md")]
 pub use maptask_macros::workflow;
 
+// A `macro_rules!` around the procedural macro, for its `$crate`: the path of this crate as the
+// caller's crate knows it, even when the dependency is renamed.
 #[doc = include_str!("docs/map_task.md")]
-pub use maptask_macros::map_task;
+#[macro_export]
+macro_rules! map_task {
+    ($($input:tt)*) => {
+        $crate::__private::map_task! { krate = { $crate }, $($input)* }
+    };
+}
 
 /// The names most programs need: `use maptask::prelude::*;`.
 pub mod prelude {

@@ -18,7 +18,13 @@ use quote::quote;
 
 pub use parse::{Invocation, MapArgs};
 
+/// `map_task!` in the facade is a `macro_rules!` that passes its `$crate` first, so the path of
+/// `maptask` is right even under a renamed dependency: `krate = { $crate }, task, args…`.
 pub fn entry(input: TokenStream) -> TokenStream {
+    let (krate, input) = match split_krate(input) {
+        Ok(split) => split,
+        Err(e) => return crate::callback::expression_error(e),
+    };
     // The arguments are parsed here, before the call into the task's macro, so that mistakes that
     // need no signature are reported even when the path is wrong; they are forwarded as written.
     let Invocation { path, rest, .. } = match syn::parse2::<Invocation>(input) {
@@ -26,20 +32,44 @@ pub fn entry(input: TokenStream) -> TokenStream {
         Err(e) => return crate::callback::expression_error(e),
     };
     quote! {
-        #path! { path = { #path }, args = { #rest } }
+        #path! { krate = { #krate }, path = { #path }, args = { #rest } }
     }
+}
+
+/// `krate = { path }, rest` into the path and the rest.
+fn split_krate(input: TokenStream) -> syn::Result<(TokenStream, TokenStream)> {
+    syn::parse::Parser::parse2(
+        |input: syn::parse::ParseStream<'_>| {
+            let key: syn::Ident = input.parse()?;
+            if key != "krate" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "call `map_task!` through the `maptask` crate: `maptask::map_task!(…)`",
+                ));
+            }
+            input.parse::<syn::Token![=]>()?;
+            let krate;
+            syn::braced!(krate in input);
+            let krate: TokenStream = krate.parse()?;
+            input.parse::<syn::Token![,]>()?;
+            let rest: TokenStream = input.parse()?;
+            Ok((krate, rest))
+        },
+        input,
+    )
 }
 
 /// Validates and expands a `map_task!` whose task has parameters `params`. With `call`, the map
 /// is also called with those named mapped inputs (the workflow form `map_task!(…)(a = x)`).
 pub fn expand_map(
+    krate: &TokenStream,
     path: &syn::Path,
     params: &[syn::Ident],
     args: &MapArgs,
     call: Option<&crate::callback::CallArgs>,
 ) -> syn::Result<TokenStream> {
     let plan = validate::validate(path, params, args)?;
-    let map = expand::expand(path, &plan);
+    let map = expand::expand(krate, path, &plan);
     let Some(call) = call else {
         return Ok(map);
     };
@@ -51,6 +81,6 @@ pub fn expand_map(
         .collect();
     let ordered = call.order(path, &mapped, "mapped input")?;
     Ok(quote! {
-        ::maptask::__private::MapNodeCall::new(#map, (#(#ordered,)*))
+        #krate::__private::MapNodeCall::new(#map, (#(#ordered,)*))
     })
 }

@@ -10,8 +10,11 @@ use super::parse::WorkflowFn;
 use crate::common::description::{doc_string, type_string, Description};
 
 pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
-    let private = quote!(::maptask::__private);
-    let krate = quote!(::maptask);
+    let krate = match &wf.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::maptask),
+    };
+    let private = quote!(#krate::__private);
     let func = wf.func;
     let vis = &func.vis;
     let ident = &func.sig.ident;
@@ -58,8 +61,8 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
     };
     let described = description.emit();
 
-    let run_graph = run_graph(wf, body);
-    let graph = graph(wf, body, &output_desc);
+    let run_graph = run_graph(wf, body, &krate);
+    let graph = graph(wf, body, &output_desc, &krate);
     let run_doc = format!("Runs the workflow `{ident}` on the default runtime.");
     let function = function(wf, &krate, &output_ty);
 
@@ -161,8 +164,8 @@ fn function(wf: &WorkflowFn<'_>, krate: &TokenStream, output_ty: &TokenStream) -
 }
 
 /// The body of `run_in`: every value as a shared future, every node polled at once, the output.
-fn run_graph(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
-    let private = quote!(::maptask::__private);
+fn run_graph(wf: &WorkflowFn<'_>, body: &Body, krate: &TokenStream) -> TokenStream {
+    let private = quote!(#krate::__private);
     let input_tmps: Vec<_> = (0..wf.inputs.len())
         .map(|i| format_ident!("__maptask_input{}", i))
         .collect();
@@ -194,7 +197,7 @@ fn run_graph(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
                     })
                 }}
             }
-            Producer::Node(k) => node(body, &body.nodes[*k]),
+            Producer::Node(k) => node(body, &body.nodes[*k], krate),
         };
         // A constant may be a block, which is how the workflow language tells a plain function
         // call from a task call; the braces are meaningful, not unused.
@@ -234,8 +237,8 @@ fn run_graph(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
 }
 
 /// One node: wait for its inputs, then run its call in the workflow's context.
-fn node(body: &Body, node: &Node) -> TokenStream {
-    let private = quote!(::maptask::__private);
+fn node(body: &Body, node: &Node, krate: &TokenStream) -> TokenStream {
+    let private = quote!(#krate::__private);
     let tmps: Vec<_> = (0..node.deps.len())
         .map(|i| format_ident!("__maptask_dep{}", i))
         .collect();
@@ -245,7 +248,7 @@ fn node(body: &Body, node: &Node) -> TokenStream {
         Call::Entity { path, args, span } => {
             let inputs = braced(quote!(#(#args),*), *span);
             quote! {
-                #path! { path = { #path }, inputs = #inputs }
+                #path! { krate = { #krate }, path = { #path }, inputs = #inputs }
             }
         }
         Call::Map {
@@ -258,12 +261,12 @@ fn node(body: &Body, node: &Node) -> TokenStream {
             let values = map_args.iter().map(|(_, v)| v);
             let call = braced(quote!(#(#args),*), *span);
             quote! {
-                #path! { path = { #path }, args = { #(#keys = #values),* }, call = #call }
+                #path! { krate = { #krate }, path = { #path }, args = { #(#keys = #values),* }, call = #call }
             }
         }
     };
     let id = &node.id;
-    let overrides = node.overrides.to_tokens();
+    let overrides = node.overrides.to_tokens(&private);
     quote! {{
         #(let #tmps = ::core::clone::Clone::clone(&#dep_locals);)*
         let __maptask_ctx = ::core::clone::Clone::clone(&__maptask_ctx);
@@ -280,8 +283,13 @@ fn node(body: &Body, node: &Node) -> TokenStream {
 
 /// `Workflow::graph`: the nodes and edges known at compile time, the entity names and resources
 /// read from each callee's `Task` implementation.
-fn graph(wf: &WorkflowFn<'_>, body: &Body, output_desc: &TokenStream) -> TokenStream {
-    let private = quote!(::maptask::__private);
+fn graph(
+    wf: &WorkflowFn<'_>,
+    body: &Body,
+    output_desc: &TokenStream,
+    krate: &TokenStream,
+) -> TokenStream {
+    let private = quote!(#krate::__private);
     let nodes = body.nodes.iter().map(|node| {
         let id = &node.id;
         let (path, is_map) = match &node.call {
@@ -293,7 +301,7 @@ fn graph(wf: &WorkflowFn<'_>, body: &Body, output_desc: &TokenStream) -> TokenSt
         // Through the callee's signature macro, like the node call itself, so that a callee
         // that is not a task is reported once, at the call.
         quote! {
-            #path! { path = { #path }, graph_node = { #id, #is_map, #requests, #limits } }
+            #path! { krate = { #krate }, path = { #path }, graph_node = { #id, #is_map, #requests, #limits } }
         }
     });
     let mut edges: Vec<(String, String)> = Vec::new();
