@@ -195,7 +195,9 @@ fn unique_macro_name(ident: &syn::Ident, params: &[String]) -> syn::Ident {
     params.hash(&mut hasher);
     let hash = hasher.finish();
     let repeat = {
-        let mut seen = SEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut seen = SEEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match seen.iter_mut().find(|(h, _)| *h == hash) {
             Some((_, count)) => {
                 *count += 1;

@@ -30,7 +30,10 @@ pub fn parse(args: TokenStream, func: &syn::ItemFn) -> syn::Result<WorkflowFn<'_
             Ok(())
         } else if meta.path.is_ident("crate") {
             if krate.is_some() {
-                errors.push_spanned(&meta.path, "duplicate workflow option `crate`; give it once");
+                errors.push_spanned(
+                    &meta.path,
+                    "duplicate workflow option `crate`; give it once",
+                );
             }
             let value = meta.value()?;
             krate = Some(if value.peek(syn::LitStr) {
