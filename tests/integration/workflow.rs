@@ -603,3 +603,21 @@ fn always_fails(x: i64) -> Result<i64, TaskError> {
 fn seed_wf_fails(xs: Vec<i64>) -> Vec<i64> {
     map_task!(always_fails)(x = xs)
 }
+
+#[task]
+fn greet_wf(greeting: String, name: String) -> String {
+    format!("{greeting}, {name}")
+}
+
+#[workflow]
+fn greetings(greetings: Vec<String>, name: String) -> Vec<String> {
+    map_task!(greet_wf, bind(name = name), options(name = "say-hello"))(greeting = greetings)
+}
+
+#[tokio::test]
+async fn a_workflow_map_binds_a_parameter_named_like_an_option() {
+    assert_eq!(
+        greetings(vec!["hi".into()], "Bo".into()).await.unwrap(),
+        vec!["hi, Bo".to_owned()]
+    );
+}

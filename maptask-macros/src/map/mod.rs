@@ -16,7 +16,7 @@ pub use validate::Feed;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-pub use parse::{Invocation, MapArgs};
+pub use parse::{Invocation, MapArg, MapArgs};
 
 /// `map_task!` in the facade is a `macro_rules!` that passes its `$crate` first, so the path of
 /// `maptask` is right even under a renamed dependency: `krate = { $crate }, task, args…`.
@@ -68,19 +68,48 @@ pub fn expand_map(
     args: &MapArgs,
     call: Option<&crate::callback::CallArgs>,
 ) -> syn::Result<TokenStream> {
-    let plan = validate::validate(path, params, args)?;
+    let (plan, problems) = validate::validate(path, params, args)?;
     let map = expand::expand(krate, path, &plan);
+    // The mistakes the plan left out are reported in front of a map that still has a type, so
+    // that the code after it is neither unreachable nor a second error.
+    let map = match problems {
+        Some(problems) => {
+            let errors = problems.into_iter().map(|e| e.to_compile_error());
+            quote!({ #(#errors;)* #map })
+        }
+        None => map,
+    };
     let Some(call) = call else {
         return Ok(map);
     };
-    let mapped: Vec<syn::Ident> = plan
+    let (indices, mapped): (Vec<usize>, Vec<syn::Ident>) = plan
         .params
         .iter()
-        .filter(|p| matches!(p.feed, Feed::Mapped))
-        .map(|p| p.name.clone())
-        .collect();
+        .enumerate()
+        .filter(|(_, p)| matches!(p.feed, Feed::Mapped))
+        .map(|(i, p)| (i, p.name.clone()))
+        .unzip();
     let ordered = call.order(path, &mapped, "mapped input")?;
+    // Each input is checked against `Vec<parameter type>` at its own tokens, as a task call's
+    // arguments are, so that a wrong element type is reported at the argument.
+    let private = quote!(#krate::__private);
+    let locals: Vec<syn::Ident> = (0..ordered.len())
+        .map(|k| quote::format_ident!("__maptask_mapped{}", k))
+        .collect();
+    let lets = ordered
+        .iter()
+        .zip(&indices)
+        .zip(&locals)
+        .map(|((value, i), local)| {
+            quote::quote_spanned! {syn::spanned::Spanned::span(value)=>
+                #[allow(unused_braces)]
+                let #local: ::std::vec::Vec<<#path as #private::TaskParam<#i>>::Type> = #value;
+            }
+        });
     Ok(quote! {
-        #krate::__private::MapNodeCall::new(#map, (#(#ordered,)*))
+        {
+            #(#lets)*
+            #private::MapNodeCall::new(#map, (#(#locals,)*))
+        }
     })
 }

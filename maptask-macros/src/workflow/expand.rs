@@ -257,11 +257,10 @@ fn node(body: &Body, node: &Node, krate: &TokenStream) -> TokenStream {
             args,
             span,
         } => {
-            let keys = map_args.iter().map(|(k, _)| k);
-            let values = map_args.iter().map(|(_, v)| v);
+            let map_args = map_args.iter().map(crate::map::MapArg::tokens);
             let call = braced(quote!(#(#args),*), *span);
             quote! {
-                #path! { krate = { #krate }, path = { #path }, args = { #(#keys = #values),* }, call = #call }
+                #path! { krate = { #krate }, path = { #path }, args = { #(#map_args),* }, call = #call }
             }
         }
     };

@@ -15,7 +15,7 @@ use super::overrides::{self, Overrides};
 use super::parse::WorkflowFn;
 use crate::common::diagnostics::Errors;
 use crate::common::tokens::path_string;
-use crate::map::Invocation;
+use crate::map::{Invocation, MapArg};
 
 pub enum Producer {
     Input(usize),
@@ -44,7 +44,7 @@ pub enum Call {
     /// `map_task!(path, key = value…)(args…)`.
     Map {
         path: syn::Path,
-        map_args: Vec<(Ident, Expr)>,
+        map_args: Vec<MapArg>,
         args: Vec<Expr>,
         span: Span,
     },
@@ -418,9 +418,9 @@ impl Analyzer {
         };
         let map_args = map_args
             .into_iter()
-            .map(|arg| {
-                let value = self.lower(&arg.value);
-                (arg.key, value)
+            .map(|arg| MapArg {
+                value: self.lower(&arg.value),
+                ..arg
             })
             .collect();
         Call::Map {
@@ -536,7 +536,7 @@ fn call_values(call: &Call) -> TokenStream {
         }
         Call::Map { map_args, args, .. } => {
             let values = arg_values(args);
-            let options = map_args.iter().map(|(_, v)| v);
+            let options = map_args.iter().map(|arg| &arg.value);
             quote!(#(#values)* #(#options)*)
         }
     }
