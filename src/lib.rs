@@ -97,6 +97,9 @@ pub use maptask_macros::workflow;
 #[doc = include_str!("docs/map_task.md")]
 #[macro_export]
 macro_rules! map_task {
+    // Written by `#[workflow]` for each `map_task!` in its body, which it reads itself: this
+    // marks the user's import of `map_task` as used.
+    (@used) => {};
     ($($input:tt)*) => {
         $crate::__private::map_task! { krate = { $crate }, $($input)* }
     };

@@ -136,7 +136,9 @@ fn function(wf: &WorkflowFn<'_>, krate: &TokenStream, output_ty: &TokenStream) -
             " A `#[workflow]`: runs its graph on the default runtime, every independent node at once. \
              `{ident}::run_on(&runtime, …)` runs it on another runtime, and `{ident}::graph()` returns its graph."
         );
-        quote! {
+        // On the user's tokens: doc lints (clippy's `missing_errors_doc`) skip doc attributes
+        // that come from another crate's macro.
+        quote_spanned! {ident.span()=>
             #[doc = ""]
             #[doc = #text]
             #[doc = ""]
@@ -207,6 +209,12 @@ fn run_graph(wf: &WorkflowFn<'_>, body: &Body, krate: &TokenStream) -> TokenStre
         });
     }
     let node_locals = body.nodes.iter().map(|n| &body.values[n.value].local);
+    // The body's `map_task!`s are read here, never expanded; naming each macro marks the user's
+    // import of it as used.
+    let map_macros = body.nodes.iter().filter_map(|n| match &n.call {
+        Call::Map { macro_path, .. } => Some(quote!(#macro_path!(@used);)),
+        Call::Entity { .. } => None,
+    });
     let (output_lets, output_expr) = match &body.output {
         Some(out) => {
             let lets = out.deps.iter().map(|v| {
@@ -227,6 +235,7 @@ fn run_graph(wf: &WorkflowFn<'_>, body: &Body, krate: &TokenStream) -> TokenStre
         None => quote!(()),
     };
     quote! {
+        #(#map_macros)*
         let (#(#input_tmps,)*) = __maptask_inputs;
         #(#lets)*
         #private::join_nodes(::std::vec![#(#private::completion(&#node_locals)),*]).await?;
@@ -256,6 +265,7 @@ fn node(body: &Body, node: &Node, krate: &TokenStream) -> TokenStream {
             map_args,
             args,
             span,
+            ..
         } => {
             let map_args = map_args.iter().map(crate::map::MapArg::tokens);
             let call = braced(quote!(#(#args),*), *span);

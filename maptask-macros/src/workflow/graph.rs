@@ -43,6 +43,8 @@ pub enum Call {
     },
     /// `map_task!(path, key = value…)(args…)`.
     Map {
+        /// The path of `map_task!` as written, e.g. `map_task` or `mt::map_task`.
+        macro_path: syn::Path,
         path: syn::Path,
         map_args: Vec<MapArg>,
         args: Vec<Expr>,
@@ -424,6 +426,7 @@ impl Analyzer {
             })
             .collect();
         Call::Map {
+            macro_path: mac.mac.path.clone(),
             path,
             map_args,
             args: self.lower_args(args),
