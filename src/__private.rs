@@ -39,6 +39,20 @@ pub trait BoundValue: Clone + Send + Sync + 'static {}
 
 impl<T: Clone + Send + Sync + 'static> BoundValue for T {}
 
+/// The output of a workflow node (a task's, or a mapped task's element): shared by every node
+/// that uses it, so cloned.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}`, the output of a workflow node, is not `Clone`",
+    label = "this node's output is shared with every node that uses it",
+    note = "a workflow hands each consumer its own copy of a node's output (`Send + Sync` too, since nodes run on several threads): derive `Clone` for `{Self}`, or return it in a `std::sync::Arc`"
+)]
+pub trait NodeOutput: Clone + Send + Sync + 'static {}
+
+impl<T: Clone + Send + Sync + 'static> NodeOutput for T {}
+
+/// Checks, at the user's call, that a node's output can be shared.
+pub fn node_output<T: NodeOutput>() {}
+
 /// Converts the `Err` of a `Result<T, E>` task into a [`TaskError`], whatever `E` is.
 ///
 /// No single trait can do it: `anyhow::Error` and `Box<dyn Error + Send + Sync>` do not

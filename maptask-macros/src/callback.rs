@@ -178,8 +178,12 @@ fn expand_inputs(input: &Input, call: &CallArgs) -> syn::Result<TokenStream> {
         Kind::Task => quote!(#private::TaskNodeCall::<#path>::new),
         Kind::Workflow => quote!(#private::WorkflowNodeCall::<#path>::new),
     };
+    let shared = quote_spanned! {path.span()=>
+        #private::node_output::<<#path as #private::Task>::Output>();
+    };
     Ok(quote! {
         {
+            #shared
             #(#lets)*
             #node((#(#locals,)*))
         }

@@ -31,8 +31,9 @@ pub fn entry(input: TokenStream) -> TokenStream {
         Ok(invocation) => invocation,
         Err(e) => return crate::callback::expression_error(e),
     };
+    let signature = crate::common::tokens::signature_macro(&path);
     quote! {
-        #path! { krate = { #krate }, path = { #path }, args = { #rest } }
+        #signature! { krate = { #krate }, path = { #path }, args = { #rest } }
     }
 }
 
@@ -106,8 +107,13 @@ pub fn expand_map(
                 let #local: ::std::vec::Vec<<#path as #private::TaskParam<#i>>::Type> = #value;
             }
         });
+    // Each element's output ends up in the node's shared output.
+    let shared = quote::quote_spanned! {syn::spanned::Spanned::span(path)=>
+        #private::node_output::<<#path as #private::Task>::Output>();
+    };
     Ok(quote! {
         {
+            #shared
             #(#lets)*
             #private::MapNodeCall::new(#map, (#(#locals,)*))
         }

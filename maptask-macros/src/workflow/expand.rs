@@ -8,6 +8,7 @@ use syn::spanned::Spanned;
 use super::graph::{Body, Call, Node, Producer};
 use super::parse::WorkflowFn;
 use crate::common::description::{doc_string, type_string, Description};
+use crate::common::tokens::signature_macro;
 
 pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
     let krate = match &wf.krate {
@@ -255,9 +256,10 @@ fn node(body: &Body, node: &Node, krate: &TokenStream) -> TokenStream {
     let dep_names = node.deps.iter().map(|v| &body.values[*v].name);
     let call = match &node.call {
         Call::Entity { path, args, span } => {
+            let signature = signature_macro(path);
             let inputs = braced(quote!(#(#args),*), *span);
             quote! {
-                #path! { krate = { #krate }, path = { #path }, inputs = #inputs }
+                #signature! { krate = { #krate }, path = { #path }, inputs = #inputs }
             }
         }
         Call::Map {
@@ -267,15 +269,21 @@ fn node(body: &Body, node: &Node, krate: &TokenStream) -> TokenStream {
             span,
             ..
         } => {
+            let signature = signature_macro(path);
             let map_args = map_args.iter().map(crate::map::MapArg::tokens);
             let call = braced(quote!(#(#args),*), *span);
             quote! {
-                #path! { krate = { #krate }, path = { #path }, args = { #(#map_args),* }, call = #call }
+                #signature! { krate = { #krate }, path = { #path }, args = { #(#map_args),* }, call = #call }
             }
         }
     };
     let id = &node.id;
     let overrides = node.overrides.to_tokens(&private);
+    // At the callee's path, so that an output that cannot be shared is reported at the call.
+    let callee = match &node.call {
+        Call::Entity { path, .. } | Call::Map { path, .. } => path,
+    };
+    let run = quote_spanned!(callee.span()=> #private::NodeCall::run);
     quote! {{
         #(let #tmps = ::core::clone::Clone::clone(&#dep_locals);)*
         let __maptask_ctx = ::core::clone::Clone::clone(&__maptask_ctx);
@@ -285,7 +293,7 @@ fn node(body: &Body, node: &Node, krate: &TokenStream) -> TokenStream {
                 let #dep_names = #tmps.await?;
             )*
             let __maptask_call = #call;
-            #private::NodeCall::run(__maptask_call, __maptask_ctx, #id, #overrides).await
+            #run(__maptask_call, __maptask_ctx, #id, #overrides).await
         })
     }}
 }
@@ -309,8 +317,9 @@ fn graph(
         let limits = node.overrides.limits.to_tokens(&private);
         // Through the callee's signature macro, like the node call itself, so that a callee
         // that is not a task is reported once, at the call.
+        let signature = signature_macro(path);
         quote! {
-            #path! { krate = { #krate }, path = { #path }, graph_node = { #id, #is_map, #requests, #limits } }
+            #signature! { krate = { #krate }, path = { #path }, graph_node = { #id, #is_map, #requests, #limits } }
         }
     });
     let mut edges: Vec<(String, String)> = Vec::new();
