@@ -91,3 +91,84 @@ where
         .zip(literals)
         .collect())
 }
+
+/// A workflow node that runs `map`: its mapped inputs bound to `mapped` (by parameter name),
+/// its bound values as literals, and the node's resource overrides.
+///
+/// ```
+/// use maptask::prelude::*;
+/// use maptask::flyte::serialize::workflow::{workflow_template, Source, WorkflowDef};
+/// use maptask::flyte::serialize::Settings;
+///
+/// #[task(name = "app.wf.scale")]
+/// fn scale(x: i64, factor: i64) -> i64 {
+///     x * factor
+/// }
+///
+/// let map = map_task!(scale, concurrency = 4, factor = 10);
+/// let node = maptask::flyte::map_node("n0", &map, [("x", Source::Input("xs".into()))])?;
+/// let wf = WorkflowDef {
+///     name: "app.wf.scale_wf".into(),
+///     inputs: vec![("xs".into(), <Vec<i64> as Describe>::type_desc())],
+///     output: map.interface().output,
+///     nodes: vec![node],
+///     output_source: Some(Source::Node("n0".into())),
+/// };
+/// let (template, tasks) = workflow_template(&wf, &Settings::default())?;
+/// assert_eq!(template.nodes[0].inputs.len(), 2); // x: the promise, factor: the literal 10
+/// assert_eq!(tasks[0].r#type, "container_array");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn map_node<'a, T, M, B, K>(
+    id: &str,
+    map: &MapTask<T, M, B, K>,
+    mapped: impl IntoIterator<Item = (&'a str, serialize::workflow::Source)>,
+) -> Result<serialize::workflow::NodeDef, SerializeError>
+where
+    T: Task,
+    T::Inputs: Serialize + DeserializeOwned,
+    T::Output: Serialize + DeserializeOwned,
+    B: Serialize,
+    K: Tolerance,
+{
+    use serialize::workflow::{NodeDef, Source, Target};
+    let def = map_def(map)?;
+    let mut inputs: Vec<(String, Source)> = mapped
+        .into_iter()
+        .map(|(name, source)| (name.to_owned(), source))
+        .collect();
+    for (name, lit) in bound_literals(map).map_err(|source| SerializeError::Binding {
+        workflow: String::new(),
+        node: id.to_owned(),
+        input: map.bound_names().join(","),
+        source: Box::new(source),
+    })? {
+        inputs.push((name, Source::Literal(Box::new(lit))));
+    }
+    Ok(NodeDef {
+        id: id.to_owned(),
+        target: Target::Map(Box::new(def)),
+        inputs,
+        requests: maptask_core::Resources::NONE,
+        limits: maptask_core::Resources::NONE,
+    })
+}
+
+/// A workflow node that runs task `T`, its inputs bound to `inputs` (by parameter name).
+pub fn task_node<'a, T>(
+    id: &str,
+    inputs: impl IntoIterator<Item = (&'a str, serialize::workflow::Source)>,
+) -> serialize::workflow::NodeDef
+where
+    T: Task,
+    T::Inputs: Serialize + DeserializeOwned,
+    T::Output: Serialize + DeserializeOwned,
+{
+    serialize::workflow::NodeDef {
+        id: id.to_owned(),
+        target: serialize::workflow::Target::Task(Box::new(TaskDef::of::<T>())),
+        inputs: inputs.into_iter().map(|(n, s)| (n.to_owned(), s)).collect(),
+        requests: maptask_core::Resources::NONE,
+        limits: maptask_core::Resources::NONE,
+    }
+}

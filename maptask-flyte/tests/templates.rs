@@ -6,15 +6,15 @@
 use std::path::PathBuf;
 
 use maptask::flyte::proto::admin::{LaunchPlan, TaskSpec, WorkflowSpec};
-use maptask::flyte::proto::core::{task_template, Literal, TaskTemplate, WorkflowTemplate};
+use maptask::flyte::proto::core::{task_template, TaskTemplate, WorkflowTemplate};
 use maptask::flyte::serialize::files::{Entity, Package};
 use maptask::flyte::serialize::workflow::{
     workflow_template, NodeDef, Source, Target, WorkflowDef,
 };
 use maptask::flyte::serialize::{map_task_template, MapDef, Settings};
-use maptask::flyte::{bound_literals, map_def};
+use maptask::flyte::{map_def, map_node};
 use maptask::prelude::*;
-use maptask::{Describe, Resources};
+use maptask::{Describe, Resources, TypeDesc};
 use prost::Message;
 
 #[task(name = "app.wf.my_mappable_task")]
@@ -76,11 +76,8 @@ fn masked(mut t: TaskTemplate) -> TaskTemplate {
     t
 }
 
-/// A fixture map: its file stem, its definition, its bound literals.
-type FixtureMap = (&'static str, MapDef, Vec<(String, Literal)>);
-
-/// The four fixture maps.
-fn maps() -> Vec<FixtureMap> {
+/// The four fixture maps: fixture file stem and definition.
+fn maps() -> Vec<(&'static str, MapDef)> {
     let seed = map_task!(
         my_mappable_task,
         retries = 1,
@@ -95,32 +92,16 @@ fn maps() -> Vec<FixtureMap> {
         min_success_ratio = 0.5
     );
     vec![
-        (
-            "my_mappable_task",
-            map_def(&seed).unwrap(),
-            bound_literals(&seed).unwrap(),
-        ),
-        (
-            "scale",
-            map_def(&scale).unwrap(),
-            bound_literals(&scale).unwrap(),
-        ),
-        (
-            "my_flaky_task",
-            map_def(&flaky).unwrap(),
-            bound_literals(&flaky).unwrap(),
-        ),
-        (
-            "my_flaky_plain_task",
-            map_def(&plain).unwrap(),
-            bound_literals(&plain).unwrap(),
-        ),
+        ("my_mappable_task", map_def(&seed).unwrap()),
+        ("scale", map_def(&scale).unwrap()),
+        ("my_flaky_task", map_def(&flaky).unwrap()),
+        ("my_flaky_plain_task", map_def(&plain).unwrap()),
     ]
 }
 
 #[test]
 fn map_task_templates_equal_flytekits() {
-    for (stem, def, _) in maps() {
+    for (stem, def) in maps() {
         let ours = map_task_template(&def, &settings()).unwrap();
         let theirs = TaskTemplate::decode(
             fixture(&format!("templates/map_{stem}.task_template.pb")).as_slice(),
@@ -138,54 +119,80 @@ fn map_task_templates_equal_flytekits() {
 }
 
 /// The fixture workflow of each map: one node `n0` binding the mapped input to the workflow's
-/// `x` and each bound value to its literal.
-fn workflow(stem: &str, def: MapDef, bound: Vec<(String, Literal)>) -> WorkflowDef {
+/// `x` and each bound value to its literal, as `maptask::flyte::map_node` builds it.
+fn workflow(stem: &str, node: NodeDef, output: TypeDesc) -> WorkflowDef {
     let wf_name = match stem {
         "my_mappable_task" => "app.wf.my_wf",
         "scale" => "app.wf.scale_wf",
         "my_flaky_task" => "app.wf.flaky_wf",
         _ => "app.wf.flaky_plain_wf",
     };
-    let mapped = def
-        .interface
-        .inputs
-        .iter()
-        .find(|p| !def.bound.iter().any(|b| b == p.name))
-        .unwrap();
-    let mut inputs = vec![(mapped.name.to_owned(), Source::Input("x".into()))];
-    inputs.extend(
-        bound
-            .into_iter()
-            .map(|(name, lit)| (name, Source::Literal(Box::new(lit)))),
-    );
-    let requests = if stem == "my_mappable_task" {
-        // .with_overrides(requests=Resources(cpu="10M"))
-        Resources {
-            cpu: Some("10M"),
-            ..Resources::NONE
-        }
-    } else {
-        Resources::NONE
-    };
     WorkflowDef {
         name: wf_name.into(),
         inputs: vec![("x".into(), Vec::<i64>::type_desc())],
-        output: def.interface.output.clone(),
-        nodes: vec![NodeDef {
-            id: "n0".into(),
-            target: Target::Map(Box::new(def)),
-            inputs,
-            requests,
-            limits: Resources::NONE,
-        }],
+        output,
+        nodes: vec![node],
         output_source: Some(Source::Node("n0".into())),
     }
 }
 
+/// The four fixture workflows.
+fn workflows() -> Vec<(&'static str, WorkflowDef)> {
+    let x = || Source::Input("x".into());
+    let seed = map_task!(
+        my_mappable_task,
+        retries = 1,
+        concurrency = 10,
+        min_success_ratio = 0.75
+    );
+    let mut seed_node = map_node("n0", &seed, [("a", x())]).unwrap();
+    // .with_overrides(requests=Resources(cpu="10M"))
+    seed_node.requests = Resources {
+        cpu: Some("10M"),
+        ..Resources::NONE
+    };
+    let scale = map_task!(scale, concurrency = 4, factor = 10);
+    let flaky = map_task!(my_flaky_task, concurrency = 10, min_success_ratio = 0.5);
+    let plain = map_task!(
+        my_flaky_plain_task,
+        concurrency = 10,
+        min_success_ratio = 0.5
+    );
+    vec![
+        (
+            "my_mappable_task",
+            workflow("my_mappable_task", seed_node, seed.interface().output),
+        ),
+        (
+            "scale",
+            workflow(
+                "scale",
+                map_node("n0", &scale, [("x", x())]).unwrap(),
+                scale.interface().output,
+            ),
+        ),
+        (
+            "my_flaky_task",
+            workflow(
+                "my_flaky_task",
+                map_node("n0", &flaky, [("a", x())]).unwrap(),
+                flaky.interface().output,
+            ),
+        ),
+        (
+            "my_flaky_plain_task",
+            workflow(
+                "my_flaky_plain_task",
+                map_node("n0", &plain, [("a", x())]).unwrap(),
+                plain.interface().output,
+            ),
+        ),
+    ]
+}
+
 #[test]
 fn workflow_templates_equal_flytekits() {
-    for (stem, def, bound) in maps() {
-        let wf = workflow(stem, def, bound);
+    for (_, wf) in workflows() {
         let (ours, tasks) = workflow_template(&wf, &settings()).unwrap();
         let file = wf.name.trim_start_matches("app.wf.");
         let theirs = WorkflowTemplate::decode(
@@ -209,8 +216,7 @@ fn serialized_files_equal_pyflyte_serialize() {
     };
     let mut package = Package::new();
     let mut expected = Vec::new();
-    for (k, (stem, def, bound)) in maps().into_iter().enumerate() {
-        let wf = workflow(stem, def, bound);
+    for (k, (_, wf)) in workflows().into_iter().enumerate() {
         let (template, tasks) = workflow_template(&wf, &settings).unwrap();
         package.add_workflow(template, tasks);
         let base = 4 * k;
@@ -263,4 +269,116 @@ impl TargetName for NodeDef {
             Target::Task(t) => t.flyte_name(),
         }
     }
+}
+
+#[test]
+fn plain_task_template_equals_flytekits_but_for_its_type() {
+    use maptask::flyte::serialize::task_template;
+    let ours = task_template(&maptask::flyte::task_def::<scale>(), &settings()).unwrap();
+    let theirs = TaskSpec::decode(fixture("pyflyte-serialize/04_app.wf.scale_1.pb").as_slice())
+        .unwrap()
+        .template
+        .unwrap();
+    let Some(task_template::Target::Container(c)) = &ours.target else {
+        panic!("no container")
+    };
+    assert_eq!(c.args[..2], ["/usr/local/bin/app", "execute"]);
+    // flytekit's own task type is `python-task`; ours is a plain `container` task. Both are run
+    // by propeller's container plugin. pyflyte serialize leaves the id's coordinates empty.
+    let mut ours = masked(ours);
+    ours.r#type = "python-task".into();
+    ours.id = ours.id.map(|id| maptask::flyte::proto::core::Identifier {
+        project: String::new(),
+        domain: String::new(),
+        version: String::new(),
+        ..id
+    });
+    assert_eq!(ours, masked(theirs));
+}
+
+/// Every option of `#[task]` that Flyte has a place for.
+#[task(
+    name = "app.wf.fetch",
+    retries = 3,
+    timeout = "1m30s",
+    cache = "1.2",
+    interruptible = true,
+    requests(cpu = "500m", mem = "1Gi"),
+    limits(mem = "2Gi", gpu = "1"),
+    env(RUST_LOG = "info", A = "b")
+)]
+fn fetch(url: String) -> Vec<u8> {
+    url.into_bytes()
+}
+
+#[test]
+fn task_metadata_resources_and_env_map_to_flyte() {
+    use maptask::flyte::proto::core::{resources::ResourceName, task_metadata, KeyValuePair};
+    use maptask::flyte::serialize::task_template;
+    let map = map_task!(fetch, retries = 1, concurrency = 2, min_successes = 3);
+    let t = map_task_template(&map_def(&map).unwrap(), &settings()).unwrap();
+    let m = t.metadata.unwrap();
+    assert_eq!(m.retries.unwrap().retries, 1, "the map's retries");
+    assert_eq!(
+        m.timeout,
+        Some(prost_types::Duration {
+            seconds: 90,
+            nanos: 0
+        })
+    );
+    assert!(m.discoverable);
+    assert_eq!(m.discovery_version, "1.2");
+    assert_eq!(
+        m.interruptible_value,
+        Some(task_metadata::InterruptibleValue::Interruptible(true))
+    );
+    // min_successes is the oneof's other member, an int64 (a string in protobuf JSON).
+    let custom = t.custom.unwrap();
+    assert_eq!(
+        custom.fields.keys().collect::<Vec<_>>(),
+        ["minSuccesses", "parallelism"]
+    );
+    assert_eq!(
+        custom.fields["minSuccesses"].kind,
+        Some(prost_types::value::Kind::StringValue("3".into()))
+    );
+    let Some(task_template::Target::Container(c)) = t.target else {
+        panic!("no container")
+    };
+    let r = c.resources.unwrap();
+    let entries = |v: &[maptask::flyte::proto::core::resources::ResourceEntry]| {
+        v.iter()
+            .map(|e| (e.name(), e.value.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        entries(&r.requests),
+        [
+            (ResourceName::Cpu, "500m".into()),
+            (ResourceName::Memory, "1Gi".into())
+        ]
+    );
+    assert_eq!(
+        entries(&r.limits),
+        [
+            (ResourceName::Memory, "2Gi".into()),
+            (ResourceName::Gpu, "1".into())
+        ]
+    );
+    let kv = |k: &str, v: &str| KeyValuePair {
+        key: k.into(),
+        value: v.into(),
+    };
+    assert_eq!(c.env, [kv("RUST_LOG", "info"), kv("A", "b")]);
+    // Vec<u8> is a list of integers: flytekit would pickle `bytes`.
+    let out = &t.interface.unwrap().outputs.unwrap().variables["o0"];
+    let plain = task_template(&maptask::flyte::task_def::<fetch>(), &settings()).unwrap();
+    assert_eq!(
+        plain.metadata.unwrap().retries.unwrap().retries,
+        3,
+        "the task's own retries"
+    );
+    let expected =
+        maptask::flyte::literal::literal_type(&Vec::<Option<Vec<i64>>>::type_desc()).unwrap();
+    assert_eq!(out.r#type.as_ref(), Some(&expected));
 }
