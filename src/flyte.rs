@@ -19,7 +19,28 @@
 //! ```
 //!
 //! A task whose inputs or output are not serde types cannot be serialized: the bounds of
-//! [`task_def`] and [`map_def`] make that a compile error at the call.
+//! [`task_def`] and [`map_def`] make that a compile error at the call (E0277, "the trait bound
+//! `Celsius: Serialize` is not satisfied"), not a panic:
+//!
+//! ```compile_fail,E0277
+//! use maptask::prelude::*;
+//!
+//! #[derive(Clone)]
+//! struct Celsius(f64);
+//! impl Describe for Celsius {
+//!     fn type_desc() -> maptask::TypeDesc {
+//!         maptask::TypeDesc::Float { bits: 64 }
+//!     }
+//! }
+//!
+//! #[task]
+//! fn warm(t: Celsius) -> f64 {
+//!     t.0 + 1.0
+//! }
+//!
+//! let map = map_task!(warm);
+//! let _ = maptask::flyte::map_def(&map);
+//! ```
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
