@@ -129,6 +129,9 @@ pub use maptask_runtime as runtime;
 #[cfg(feature = "registry")]
 pub use maptask_runtime::registry;
 
+#[cfg(feature = "flyte")]
+pub mod flyte;
+
 /// The per-element result cache (feature `cache`): the store, keys, `stats` and `clear`.
 ///
 /// A task declared with `#[task(cache = "1.0")]` keeps each element's output, keyed by the

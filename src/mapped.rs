@@ -111,6 +111,13 @@ impl<T> Bound<T> {
     }
 }
 
+/// A bound value serializes as the value (a Flyte node binds it as a literal).
+impl<T: serde::Serialize> serde::Serialize for Bound<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
+}
+
 impl<T: fmt::Debug> fmt::Debug for Bound<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.value.fmt(f)
@@ -265,6 +272,11 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
     /// The names of the bound parameters, in declaration order.
     pub fn bound_names(&self) -> &'static [&'static str] {
         self.bound_names
+    }
+
+    /// The bound values, a tuple in the order of [`bound_names`](Self::bound_names).
+    pub fn bound_values(&self) -> &B {
+        &self.work.bound
     }
 
     /// The map's specification: concurrency, criterion, and per-element retries and timeout

@@ -5,6 +5,7 @@
 
 pub mod literal;
 pub mod proto;
+pub mod serialize;
 
 pub use prost;
 pub use prost_types;
