@@ -90,7 +90,9 @@ pub use workflow::{Workflow, WorkflowCtx};
 /// * `retries = 2`: extra attempts after a failed one.
 /// * `timeout = "30s"`: the bound on each attempt (`ns`, `us`, `ms`, `s`, `m`, `h`, `d`, combinable
 ///   as `"1m30s"`), checked at compile time.
-/// * `cache = "1.0"`: the cache version.
+/// * `cache = "1.0"`: the cache version. With the `cache` feature, each element's output is kept
+///   and reused (see `maptask::cache`); inputs and output must then be serde types.
+/// * `cache_ignore = ["param", …]`: parameters left out of the cache key.
 /// * `interruptible = true`: the task may run on preemptible capacity.
 /// * `name = "etl.clean"`: overrides the name, which is otherwise `module::path::fn_name`.
 /// * `requests(cpu = "…", mem = "…", gpu = "…")` and `limits(…)`: Kubernetes quantities.
