@@ -25,6 +25,8 @@
 
 mod cached;
 mod mapped;
+#[cfg(feature = "registry")]
+mod registered;
 pub mod workflow;
 
 #[doc(hidden)]
@@ -33,10 +35,14 @@ pub mod __private;
 pub use mapped::{Bound, MapTask, Strict, Tolerance, Tolerant};
 pub use maptask_core::{
     describe_serde, error, meta, spec, task, types, Criterion, Describe, ElementFailure, Execution,
-    FailureKind, Graph, GraphNode, Interface, MapError, MapSpec, Metadata, NodeFailure, NodeKind,
-    Param, Ratio, Resources, SpecError, Task, TaskError, TypeDesc, WorkflowError,
+    FailureKind, FieldDesc, Graph, GraphNode, Interface, MapError, MapSpec, Metadata, NodeFailure,
+    NodeKind, Param, Ratio, Resources, SpecError, Task, TaskError, TypeDesc, VariantDesc,
+    WorkflowError,
 };
 pub use maptask_runtime as runtime;
+/// Every `#[task]` and `#[workflow]` linked into this binary, by name (feature `registry`).
+#[cfg(feature = "registry")]
+pub use maptask_runtime::registry;
 
 /// The per-element result cache (feature `cache`): the store, keys, `stats` and `clear`.
 ///
@@ -61,6 +67,19 @@ pub mod cache {
 }
 pub use maptask_runtime::Runtime;
 pub use workflow::{Workflow, WorkflowCtx};
+
+/// The command line, the process backend and progress bars (feature `cli`):
+/// `fn main() -> std::process::ExitCode { maptask::cli::main() }`.
+#[cfg(feature = "cli")]
+pub use maptask_cli as cli;
+
+/// Object storage: local directories and S3-compatible buckets (feature `storage`).
+#[cfg(feature = "storage")]
+pub use maptask_storage as storage;
+
+/// Kubernetes Indexed Jobs and AWS Batch array jobs (feature `cluster`).
+#[cfg(feature = "cluster")]
+pub use maptask_cluster as cluster;
 
 /// Turns a function into a task.
 ///
@@ -99,11 +118,19 @@ pub use workflow::{Workflow, WorkflowCtx};
 /// * `env(KEY = "value", …)`: environment variables.
 /// * `crate = path`: where `maptask` is, when it is used behind a re-export.
 ///
-/// A task returns `T`, `()` or `Result<T, E>` with `E: std::error::Error + Send + Sync +
-/// 'static`; `Err` is a failed attempt. Return [`TaskError::permanent`] to fail without retries.
+/// A task returns `T`, `()` or a `Result` whose `Err` is a failed attempt. The error may be any
+/// `std::error::Error + Send + Sync + 'static`, an `anyhow::Error` (`anyhow::Result<T>`), a
+/// `Box<dyn Error + Send + Sync>`, a `String` or a [`TaskError`]; inside a task that returns
+/// `Result<T, TaskError>`, `?` converts any std error. Return [`TaskError::permanent`] (or turn
+/// one into an anyhow error or a box with `?`) to fail without retries. The macro recognizes a
+/// `Result` by its spelling: a type whose name ends in `Result` (`io::Result<T>`,
+/// `anyhow::Result<T>`, `MyResult<T>`); an alias named otherwise is taken for a plain value.
 /// Tasks take owned, named parameters and cannot be methods, generic, `const`, `unsafe`,
 /// `extern` or variadic.
 pub use maptask_macros::task;
+
+#[doc = include_str!("docs/describe.md")]
+pub use maptask_macros::Describe;
 
 #[doc = include_str!("docs/workflow.md")]
 pub use maptask_macros::workflow;

@@ -12,6 +12,10 @@
 //! * [`Runtime::run_task`] runs one task call with the same attempt machinery.
 //! * [`Work`] is what runs one element; [`TaskWork`] adapts a [`Task`](maptask_core::Task), and
 //!   [`work::blocking`] and [`work::async_fn`] adapt closures.
+//! * [`MapBackend`] runs maps elsewhere (e.g. one child process per element), chosen with
+//!   [`RuntimeBuilder::backend`].
+//! * [`registry`] (feature `registry`): every `#[task]` linked into a binary, found by name
+//!   and run from serialized inputs.
 //! * [`MapObserver`] receives [`MapEvent`]s, enough to draw progress bars and reports.
 //!
 //! # Where attempts run
@@ -34,16 +38,25 @@
 //! `fn(i64) -> i64` costs tens of nanoseconds per element (see `examples/overhead.rs`).
 #![warn(missing_docs)]
 
+pub mod backend;
 mod engine;
 pub mod events;
+mod panics;
 mod pool;
+#[cfg(feature = "registry")]
+pub mod registry;
 pub mod report;
 mod runtime;
 pub mod work;
 
+pub use backend::{MapBackend, RemoteMap};
 pub use engine::check_lengths;
 pub use events::{Counts, MapEvent, MapObserver, MapStatus};
-pub use report::{ElementErrors, ElementReport, ElementStatus, MapOutcome, MapReport};
+pub use panics::filter_element_panics;
+pub use pool::PoolStatus;
+pub use report::{
+    ElementErrors, ElementReport, ElementReports, ElementStatus, MapOutcome, MapReport,
+};
 pub use runtime::{RunOptions, Runtime, RuntimeBuilder};
 pub use work::{TaskWork, Work};
 

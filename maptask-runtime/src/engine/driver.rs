@@ -28,7 +28,9 @@ use super::tasks::Tasks;
 use super::timers::{Timer, TimerKind, Timers};
 use crate::events::{Counts, MapEvent, MapObserver, MapStatus};
 use crate::pool::{ComputePool, PoolJob};
-use crate::report::{ElementErrors, ElementReport, ElementStatus, MapOutcome, MapReport};
+use crate::report::{
+    ElementErrors, ElementReport, ElementReports, ElementStatus, MapOutcome, MapReport,
+};
 use crate::work::Work;
 
 /// The longest backoff pause, however many attempts have failed.
@@ -251,6 +253,7 @@ where
                     s.timeout,
                     pool.threads(),
                     schedule,
+                    pool.handle(),
                     Arc::clone(&s.name),
                     span.clone(),
                 ));
@@ -488,14 +491,17 @@ where
                     attempt
                 );
                 let work = Arc::clone(&self.work);
+                let map = Arc::clone(&self.s.name);
                 match self.s.timeout {
-                    None => {
-                        tasks.spawn(index, attempt, run_async(work, index, attempt, input, span))
-                    }
+                    None => tasks.spawn(
+                        index,
+                        attempt,
+                        run_async(work, map, index, attempt, input, span),
+                    ),
                     Some(limit) => tasks.spawn(
                         index,
                         attempt,
-                        run_async_timed(work, index, attempt, input, limit, span),
+                        run_async_timed(work, map, index, attempt, input, limit, span),
                     ),
                 }
             }
@@ -723,6 +729,18 @@ where
                     if let (true, Some(limit)) =
                         (self.is_current(timer.index, timer.attempt), self.s.timeout)
                     {
+                        // The attempt cannot be interrupted: the pool replaces its thread, so
+                        // the retry, or the next element, starts now.
+                        if let Exec::Blocking { map, job, pool, .. } = &self.exec {
+                            if map.0.abandon(timer.index, timer.attempt) {
+                                // Its thread no longer drains this map: queued attempts need
+                                // another.
+                                let missing = map.0.enqueue(&mut Vec::new());
+                                if missing > 0 {
+                                    pool.submit(job, missing);
+                                }
+                            }
+                        }
                         self.attempt_failed(timer.index, TaskError::timeout(limit), limit);
                     }
                 }
@@ -838,7 +856,7 @@ where
             }
         }
         tracing::debug!(?status, ?counts, ?elapsed, "map finished");
-        let elements: Vec<ElementReport> = slots
+        let elements: ElementReports = slots
             .into_iter()
             .map(|slot| ElementReport {
                 status: match slot.state {
@@ -888,7 +906,7 @@ where
 
 /// Groups `(index, error)` pairs by index, in index order, keeping each element's errors in
 /// the order they came (a stable sort; the list is nearly sorted already).
-fn group_errors(mut errors: Vec<(usize, TaskError)>) -> Vec<ElementErrors> {
+pub(crate) fn group_errors(mut errors: Vec<(usize, TaskError)>) -> Vec<ElementErrors> {
     errors.sort_by_key(|(index, _)| *index);
     let mut grouped: Vec<ElementErrors> = Vec::new();
     for (index, error) in errors {
