@@ -59,10 +59,15 @@ pub use maptask_runtime::registry;
 /// for the process, [`MapTask::with_cache`] for one map, [`MapTask::without_cache`] turns it off
 /// for one map, and `MAPTASK_CACHE=off` for the process.
 ///
+/// A backend that runs a typed task elsewhere (a process array, a Flyte container) keys one call
+/// with [`cache::task_key`], looks it up with [`cache::get_output`] and stores a success with
+/// [`cache::put_output`]; untyped code uses [`cache::CacheKey::for_element`] and
+/// [`cache::Store`] directly.
+///
 /// Without this feature a cached task runs uncached, with one warning per task.
 #[cfg(feature = "cache")]
 pub mod cache {
-    pub use crate::cached::{set_default_store, CACHE_ENV};
+    pub use crate::cached::{get_output, put_output, set_default_store, task_key, CACHE_ENV};
     pub use maptask_cache::*;
 }
 pub use maptask_runtime::Runtime;
