@@ -147,10 +147,15 @@ pub mod flyte;
 /// for the process, [`MapTask::with_cache`] for one map, [`MapTask::without_cache`] turns it off
 /// for one map, and `MAPTASK_CACHE=off` for the process.
 ///
+/// A backend that runs a typed task elsewhere (a process array, a Flyte container) keys one call
+/// with [`cache::task_key`], looks it up with [`cache::get_output`] and stores a success with
+/// [`cache::put_output`]; untyped code uses [`cache::CacheKey::for_element`] and
+/// [`cache::Store`] directly.
+///
 /// Without this feature a cached task runs uncached, with one warning per task.
 #[cfg(feature = "cache")]
 pub mod cache {
-    pub use crate::cached::{set_default_store, CACHE_ENV};
+    pub use crate::cached::{get_output, put_output, set_default_store, task_key, CACHE_ENV};
     pub use maptask_cache::*;
 }
 pub use maptask_runtime::Runtime;
@@ -197,7 +202,9 @@ pub use maptask_cluster as cluster;
 /// * `retries = 2`: extra attempts after a failed one.
 /// * `timeout = "30s"`: the bound on each attempt (`ns`, `us`, `ms`, `s`, `m`, `h`, `d`, combinable
 ///   as `"1m30s"`), checked at compile time.
-/// * `cache = "1.0"`: the cache version.
+/// * `cache = "1.0"`: the cache version. With the `cache` feature, each element's output is kept
+///   and reused (see `maptask::cache`); inputs and output must then be serde types.
+/// * `cache_ignore = ["param", …]`: parameters left out of the cache key.
 /// * `interruptible = true`: the task may run on preemptible capacity.
 /// * `name = "etl.clean"`: overrides the name, which is otherwise `module::path::fn_name`.
 /// * `requests(cpu = "…", mem = "…", gpu = "…")` and `limits(…)`: Kubernetes quantities.

@@ -32,6 +32,13 @@ impl Digest {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// The first 8 bytes, big-endian: orders digests as their bytes do, but for ties.
+    pub fn prefix(&self) -> u64 {
+        let mut first = [0; 8];
+        first.copy_from_slice(&self.0[..8]);
+        u64::from_be_bytes(first)
+    }
 }
 
 impl fmt::Display for Digest {
