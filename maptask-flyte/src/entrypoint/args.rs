@@ -13,6 +13,110 @@
 
 use std::fmt;
 
+/// A parsed command line: one of the entrypoint's subcommands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `map-execute` or `execute`.
+    Execute(ExecuteArgs),
+    /// `collect`.
+    Collect(CollectArgs),
+}
+
+impl Command {
+    /// Parses the arguments after the binary's name, starting at the subcommand.
+    pub fn parse<I, S>(args: I) -> Result<Command, ArgsError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        if args.first().map(String::as_str) == Some("collect") {
+            CollectArgs::parse(args).map(Command::Collect)
+        } else {
+            ExecuteArgs::parse(args).map(Command::Execute)
+        }
+    }
+}
+
+/// The arguments of `collect`, which assembles a map's output after its elements ran:
+/// `collect --output-prefix <uri> --size <n> --min-successes <m> --task-name <name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectArgs {
+    /// The map's output prefix: elements under `<prefix>/<i>/`, the result at
+    /// `<prefix>/outputs.pb`.
+    pub output_prefix: String,
+    /// The number of elements.
+    pub size: usize,
+    /// The successes required.
+    pub min_successes: usize,
+    /// The mapped task's registered name, whose interface names the outputs.
+    pub task_name: String,
+}
+
+impl CollectArgs {
+    /// Parses `collect` and its options.
+    ///
+    /// ```
+    /// use maptask_flyte::entrypoint::args::CollectArgs;
+    /// let args = CollectArgs::parse(["collect", "--output-prefix", "s3://b/out", "--size", "3",
+    ///     "--min-successes", "2", "--task-name", "app.wf.t"]).unwrap();
+    /// assert_eq!((args.size, args.min_successes), (3, 2));
+    /// ```
+    pub fn parse<I, S>(args: I) -> Result<CollectArgs, ArgsError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut args = args.into_iter().map(Into::into);
+        match args.next().as_deref() {
+            Some("collect") => {}
+            other => {
+                return Err(ArgsError::Subcommand {
+                    given: other.map(str::to_owned),
+                })
+            }
+        }
+        let [mut prefix, mut size, mut min, mut task] = [None, None, None, None];
+        while let Some(option) = args.next() {
+            let slot = match option.as_str() {
+                "--output-prefix" => &mut prefix,
+                "--size" => &mut size,
+                "--min-successes" => &mut min,
+                "--task-name" => &mut task,
+                _ => {
+                    return Err(ArgsError::UnknownOption {
+                        option,
+                        command: "collect",
+                    })
+                }
+            };
+            let value = args.next().ok_or_else(|| ArgsError::MissingValue {
+                option: option.clone(),
+            })?;
+            if slot.replace(value).is_some() {
+                return Err(ArgsError::Repeated { option });
+            }
+        }
+        let required = |value: Option<String>, option: &'static str| {
+            value.ok_or(ArgsError::Missing {
+                option,
+                command: "collect",
+            })
+        };
+        let number = |value: String, option: &'static str| {
+            value
+                .parse::<usize>()
+                .map_err(|_| ArgsError::NotANumber { option, value })
+        };
+        Ok(CollectArgs {
+            output_prefix: required(prefix, "--output-prefix")?,
+            size: number(required(size, "--size")?, "--size")?,
+            min_successes: number(required(min, "--min-successes")?, "--min-successes")?,
+            task_name: required(task, "--task-name")?,
+        })
+    }
+}
+
 /// The resolver name written after `--resolver`.
 pub const RESOLVER: &str = "maptask";
 
@@ -67,7 +171,7 @@ pub struct ExecuteArgs {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ArgsError {
     /// No subcommand, or an unknown one.
-    #[error("expected a subcommand, `map-execute` or `execute`, got {}", given.as_deref().map_or("nothing".to_owned(), |g| format!("`{g}`")))]
+    #[error("expected a subcommand, `map-execute`, `execute` or `collect`, got {}", given.as_deref().map_or("nothing".to_owned(), |g| format!("`{g}`")))]
     Subcommand {
         /// What was given.
         given: Option<String>,
@@ -79,12 +183,12 @@ pub enum ArgsError {
         option: String,
     },
     /// An option this entrypoint does not know.
-    #[error("unknown option `{option}` for `{mode}`")]
+    #[error("unknown option `{option}` for `{command}`")]
     UnknownOption {
         /// The option.
         option: String,
         /// The subcommand.
-        mode: Mode,
+        command: &'static str,
     },
     /// An option given twice.
     #[error("`{option}` is given twice")]
@@ -93,12 +197,12 @@ pub enum ArgsError {
         option: String,
     },
     /// A required option or loader key is absent.
-    #[error("`{mode}` needs `{option}`")]
+    #[error("`{command}` needs `{option}`")]
     Missing {
         /// The option or key.
         option: &'static str,
         /// The subcommand.
-        mode: Mode,
+        command: &'static str,
     },
     /// A resolver other than ours.
     #[error("`--resolver {given}` is not this binary's; expected `--resolver {RESOLVER}`")]
@@ -115,6 +219,14 @@ pub enum ArgsError {
         mode: Mode,
         /// The keys it takes.
         expected: &'static str,
+    },
+    /// An option that takes a number got something else.
+    #[error("`{option}` takes a non-negative integer, got `{value}`")]
+    NotANumber {
+        /// The option.
+        option: &'static str,
+        /// What was given.
+        value: String,
     },
     /// A malformed bound name in `vars`.
     #[error("`vars {given}`: `{name}` is not a parameter name")]
@@ -172,7 +284,12 @@ impl ExecuteArgs {
                 "--checkpoint-path" => &mut options.checkpoint_path,
                 "--prev-checkpoint" => &mut options.prev_checkpoint,
                 "--resolver" => &mut options.resolver,
-                _ => return Err(ArgsError::UnknownOption { option, mode }),
+                _ => {
+                    return Err(ArgsError::UnknownOption {
+                        option,
+                        command: mode.subcommand(),
+                    })
+                }
             };
             let value = match inline {
                 Some(v) => v,
@@ -196,7 +313,7 @@ impl ExecuteArgs {
             (Mode::Map, None) => {
                 return Err(ArgsError::Missing {
                     option: "vars",
-                    mode,
+                    command: mode.subcommand(),
                 })
             }
             (Mode::Map, Some(vars)) => parse_vars(&vars)?,
@@ -206,11 +323,11 @@ impl ExecuteArgs {
             mode,
             inputs: options.inputs.ok_or(ArgsError::Missing {
                 option: "--inputs",
-                mode,
+                command: mode.subcommand(),
             })?,
             output_prefix: options.output_prefix.ok_or(ArgsError::Missing {
                 option: "--output-prefix",
-                mode,
+                command: mode.subcommand(),
             })?,
             raw_output_data_prefix: options.raw_output_data_prefix,
             checkpoint_path: options.checkpoint_path,
@@ -218,7 +335,7 @@ impl ExecuteArgs {
             bound,
             task_name: task_name.ok_or(ArgsError::Missing {
                 option: "task-name",
-                mode,
+                command: mode.subcommand(),
             })?,
         })
     }
@@ -412,11 +529,11 @@ mod tests {
         let err = |args: Vec<String>| ExecuteArgs::parse(args).unwrap_err().to_string();
         assert_eq!(
             err(vec![]),
-            "expected a subcommand, `map-execute` or `execute`, got nothing"
+            "expected a subcommand, `map-execute`, `execute` or `collect`, got nothing"
         );
         assert_eq!(
             err(vec!["run".into()]),
-            "expected a subcommand, `map-execute` or `execute`, got `run`"
+            "expected a subcommand, `map-execute`, `execute` or `collect`, got `run`"
         );
         assert_eq!(
             err(map_args(&["task-name", "x"])),
@@ -469,6 +586,64 @@ mod tests {
             ]),
             "`execute` needs `--output-prefix`"
         );
+    }
+
+    #[test]
+    fn collect_arguments() {
+        let parse = |args: &[&str]| Command::parse(args.iter().copied());
+        let err = |args: &[&str]| parse(args).unwrap_err().to_string();
+        assert_eq!(
+            parse(&[
+                "collect",
+                "--task-name",
+                "t",
+                "--size",
+                "3",
+                "--min-successes",
+                "0",
+                "--output-prefix",
+                "/o"
+            ]),
+            Ok(Command::Collect(CollectArgs {
+                output_prefix: "/o".into(),
+                size: 3,
+                min_successes: 0,
+                task_name: "t".into()
+            }))
+        );
+        assert_eq!(
+            err(&["collect", "--output-prefix", "/o", "--size", "-1"]),
+            "`--size` takes a non-negative integer, got `-1`"
+        );
+        assert_eq!(
+            err(&[
+                "collect",
+                "--size",
+                "1",
+                "--min-successes",
+                "1",
+                "--task-name",
+                "t"
+            ]),
+            "`collect` needs `--output-prefix`"
+        );
+        assert_eq!(
+            err(&["collect", "--vars", "a"]),
+            "unknown option `--vars` for `collect`"
+        );
+        assert!(matches!(
+            parse(&[
+                "execute",
+                "--inputs",
+                "i",
+                "--output-prefix",
+                "o",
+                "--",
+                "task-name",
+                "t"
+            ]),
+            Ok(Command::Execute(_))
+        ));
     }
 
     proptest! {

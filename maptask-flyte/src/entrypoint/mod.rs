@@ -22,10 +22,18 @@
 //! | what happened | file written | exit |
 //! |---|---|---|
 //! | the task succeeded | `outputs.pb` | 0 |
-//! | the task failed after its attempts; the index is past the end of the inputs | `error.pb` | 0, or 1 with `FLYTE_FAIL_ON_ERROR=true` |
-//! | unknown task, unreadable or corrupt `inputs.pb`, inputs that do not fit the task, an output that does not fit its type | `error.pb` | 1 |
-//! | the index variable is missing or not a number; nothing can be written | none | 1 |
+//! | the task failed after its attempts; the index is past the end of the inputs | `error.pb` | 0; with `FLYTE_FAIL_ON_ERROR=true`, 3 if NON_RECOVERABLE, else 1 |
+//! | unknown task, corrupt `inputs.pb`, inputs that do not fit the task, an output that does not fit its type (all NON_RECOVERABLE) | `error.pb` | 3 |
+//! | `inputs.pb` unreadable for a reason other than its absence (RECOVERABLE) | `error.pb` | 1 |
+//! | the index variable is missing or not a number, or the file cannot be written | none | 1 |
 //! | malformed arguments | none | 2 |
+//!
+//! flytekit exits 1 wherever this exits non-zero; 3 ([`EXIT_NON_RECOVERABLE`]) tells Kubernetes
+//! and AWS Batch, which see only exit codes, not to retry. A Flyte plugin reads `error.pb`.
+//!
+//! `collect --output-prefix <uri> --size <n> --min-successes <m> --task-name <name>` assembles a
+//! map's output after its elements ran ([`crate::collect`]): exit 0 when `<prefix>/outputs.pb` was
+//! written, 1 with too few successes (nothing written).
 //!
 //! Tasks are found in the registry that `#[task]` fills (the facade's `registry` feature, which
 //! `flyte` enables): every task of every crate linked into the binary. A crate that the binary
@@ -52,7 +60,7 @@ use prost::Message;
 use crate::literal::to_literal;
 use crate::proto::core::LiteralMap;
 use crate::storage;
-use args::{ExecuteArgs, Mode};
+use args::{CollectArgs, Command, ExecuteArgs, Mode};
 use failure::Failure;
 use inputs::LiteralInputs;
 
@@ -81,19 +89,64 @@ where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    match ExecuteArgs::parse(args) {
+    let outcome = match Command::parse(args) {
         Err(error) => {
             eprintln!("error: {error}");
             eprintln!("usage: <binary> map-execute|execute --inputs <uri> --output-prefix <uri> [--raw-output-data-prefix <uri>] [--checkpoint-path <uri>] [--prev-checkpoint <uri>] --resolver maptask -- [vars <a,b>] task-name <name>");
-            ExitCode::from(2)
+            eprintln!("       <binary> collect --output-prefix <uri> --size <n> --min-successes <m> --task-name <name>");
+            return ExitCode::from(EXIT_USAGE);
         }
-        Ok(args) => {
-            let outcome = execute(&args, |name| std::env::var_os(name));
-            if let Some(message) = &outcome.message {
-                eprintln!("{message}");
+        Ok(Command::Execute(args)) => execute(&args, |name| std::env::var_os(name)),
+        Ok(Command::Collect(args)) => collect(&args),
+    };
+    if let Some(message) = &outcome.message {
+        eprintln!("{message}");
+    }
+    ExitCode::from(outcome.exit_code)
+}
+
+/// The exit code of a failure that retrying cannot fix, when the process fails: Kubernetes
+/// (`podFailurePolicy` `FailIndex`) and AWS Batch (`evaluateOnExit` `EXIT`) then stop retrying
+/// the index. flytekit exits 1 in every such case.
+pub const EXIT_NON_RECOVERABLE: u8 = 3;
+/// The exit code of any other failure.
+pub const EXIT_FAILURE: u8 = 1;
+/// The exit code of malformed arguments.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Runs `collect`: assembles the map's output under `args.output_prefix` for the outputs of
+/// the task `args.task_name` ([`crate::collect::collect`]), and reports it.
+pub fn collect(args: &CollectArgs) -> Outcome {
+    let failed = |message: String| Outcome {
+        written: None,
+        exit_code: EXIT_FAILURE,
+        message: Some(format!("error: {message}")),
+    };
+    let entry = match registry::find(&args.task_name) {
+        Ok(entry) => entry,
+        Err(error) => return failed(error.to_string()),
+    };
+    let names: &[&str] = if entry.interface.output == TypeDesc::Unit {
+        &[]
+    } else {
+        &[OUTPUT_NAME]
+    };
+    match crate::collect::collect(&args.output_prefix, args.size, names, args.min_successes) {
+        Ok(collected) => {
+            let uri = storage::join(&args.output_prefix, OUTPUTS_FILE);
+            Outcome {
+                message: Some(format!(
+                    "collected {} elements of `{}`: {} succeeded, {} failed; wrote {uri}",
+                    args.size,
+                    args.task_name,
+                    collected.succeeded,
+                    collected.failures.len()
+                )),
+                written: Some(Written::Outputs(uri)),
+                exit_code: 0,
             }
-            ExitCode::from(outcome.exit_code)
         }
+        Err(error) => failed(format!("map of `{}`: {error}", args.task_name)),
     }
 }
 
@@ -150,7 +203,7 @@ pub fn execute(args: &ExecuteArgs, env: impl Fn(&str) -> Option<OsString>) -> Ou
             Err(error) => {
                 return Outcome {
                     written: None,
-                    exit_code: 1,
+                    exit_code: EXIT_FAILURE,
                     message: Some(format!("error: {error}; nothing was written")),
                 }
             }
@@ -179,7 +232,7 @@ pub fn execute(args: &ExecuteArgs, env: impl Fn(&str) -> Option<OsString>) -> Ou
                 },
                 Err(error) => Outcome {
                     written: None,
-                    exit_code: 1,
+                    exit_code: EXIT_FAILURE,
                     message: Some(format!("error: the task succeeded, but {error}")),
                 },
             }
@@ -189,8 +242,10 @@ pub fn execute(args: &ExecuteArgs, env: impl Fn(&str) -> Option<OsString>) -> Ou
             let document = stop.failure.to_document(SystemTime::now());
             let exit_code = if stop.element_failed && !fail_on_error {
                 0
+            } else if stop.failure.recoverable {
+                EXIT_FAILURE
             } else {
-                1
+                EXIT_NON_RECOVERABLE
             };
             match storage::write(&uri, &document.encode_to_vec()) {
                 Ok(()) => Outcome {
@@ -203,7 +258,7 @@ pub fn execute(args: &ExecuteArgs, env: impl Fn(&str) -> Option<OsString>) -> Ou
                 },
                 Err(error) => Outcome {
                     written: None,
-                    exit_code: 1,
+                    exit_code: EXIT_FAILURE,
                     message: Some(format!(
                         "error: {error}\nthe failure it was to record: {}: {}",
                         stop.failure.code, stop.failure.message

@@ -40,9 +40,10 @@ struct Case {
 }
 
 impl Case {
-    /// Exit 1, only `error.pb`, with `code` and a message containing `message`, on stderr too.
+    /// Exit 3 (NON_RECOVERABLE), only `error.pb`, with `code` and a message containing
+    /// `message`, on stderr too.
     fn assert_failed(&self, code: &str, message: &str) {
-        assert_eq!(self.code, 1, "{}", self.stderr);
+        assert_eq!(self.code, 3, "{}", self.stderr);
         assert_eq!(self.files, ["out/0/error.pb"]);
         let error = self.error.as_ref().unwrap();
         assert_eq!(error.code, code);
@@ -231,7 +232,7 @@ fn missing_inputs_file() {
     let scratch = Scratch::new("no-inputs");
     let args = map_args(&scratch.s("nope.pb"), &scratch.s("out"), "", MAPPABLE);
     let output = run(&args, &k8s_env(0), scratch.path());
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(3));
     assert_eq!(scratch.files(), ["out/0/error.pb"]);
     let error = error_document(&std::fs::read(scratch.join("out/0/error.pb")).unwrap())
         .error

@@ -62,7 +62,8 @@ fn a_panic_is_non_recoverable_and_fail_on_error_exits_1() {
     env.insert("FLYTE_FAIL_ON_ERROR".into(), "True".into());
     std::fs::remove_dir_all(scratch.join("out")).unwrap();
     let output = run(&args, &env, scratch.path());
-    assert_eq!(output.status.code(), Some(1));
+    // NON_RECOVERABLE: 3, which Kubernetes and AWS Batch do not retry (flytekit exits 1).
+    assert_eq!(output.status.code(), Some(3));
     assert_eq!(scratch.files(), ["inputs.pb", "out/1/error.pb"]);
 
     // Index 0 succeeds next to it.
@@ -91,6 +92,12 @@ fn a_timeout_is_recoverable_after_the_tasks_own_retries() {
         error.message,
         "task `interop.sleepy` failed at index 0 after 2 attempts\n\nAttempts:\n\n    1: timed out after 50ms\n    2: timed out after 50ms\n\nMessage:\n\n    timed out after 50ms"
     );
+    // RECOVERABLE: 1 under FLYTE_FAIL_ON_ERROR, so that Kubernetes and AWS Batch retry it.
+    std::fs::remove_dir_all(scratch.join("out")).unwrap();
+    let env = BTreeMap::from([("FLYTE_FAIL_ON_ERROR".to_owned(), "true".to_owned())]);
+    let output = run(&args, &env, scratch.path());
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(scratch.files(), ["inputs.pb", "out/0/error.pb"]);
 }
 
 #[test]

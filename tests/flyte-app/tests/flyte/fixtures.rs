@@ -90,9 +90,17 @@ fn every_fixture_run_writes_what_flytekit_wrote() {
         .unwrap();
         let output = run_in(&args, &run.env, &scratch);
         let label = &run.label;
+        // flytekit exits 1 for every failure under FLYTE_FAIL_ON_ERROR; we exit 3 for a
+        // NON_RECOVERABLE one, so that Kubernetes and AWS Batch do not retry it.
+        let expected_code = if label.ends_with("FLYTE_FAIL_ON_ERROR") {
+            assert_eq!(run.returncode, 1);
+            3
+        } else {
+            run.returncode
+        };
         assert_eq!(
             i64::from(output.status.code().unwrap()),
-            run.returncode,
+            expected_code,
             "{label}: exit code; stderr: {}",
             stderr(&output)
         );
@@ -179,7 +187,37 @@ fn the_aggregate_equals_the_k8s_array_plugins() {
             _ => 0.5,
         };
         let min = collect::flyte_min_successes(ratio, 3);
+        // The binary's `collect` writes the same aggregate as the library call below.
+        let output = run(
+            &[
+                "collect".to_owned(),
+                "--output-prefix".to_owned(),
+                out.clone(),
+                "--size".to_owned(),
+                "3".to_owned(),
+                "--min-successes".to_owned(),
+                min.to_string(),
+                "--task-name".to_owned(),
+                format!("app.wf.{task}"),
+            ],
+            &BTreeMap::new(),
+            scratch.path(),
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let failed_count = usize::from(task.starts_with("my_flaky"));
+        assert_eq!(
+            stderr(&output).trim(),
+            format!(
+                "collected 3 elements of `app.wf.{task}`: {} succeeded, {failed_count} failed; wrote {out}/outputs.pb",
+                3 - failed_count
+            )
+        );
+        let by_binary = std::fs::read(scratch.join("out/outputs.pb")).unwrap();
         let collected = collect::collect(&out, 3, &["o0"], min).unwrap();
+        assert_eq!(
+            std::fs::read(scratch.join("out/outputs.pb")).unwrap(),
+            by_binary
+        );
         let ours = std::fs::read(scratch.join("out/outputs.pb")).unwrap();
         let theirs = fixture(&format!("aggregate/{task}.outputs_k8s_array.pb"));
         assert_eq!(literal_map(&ours), literal_map(&theirs), "{task}");
@@ -198,6 +236,29 @@ fn the_aggregate_equals_the_k8s_array_plugins() {
             // The seed's 0.75 of 3 needs all 3: one failure fails the map, and nothing is
             // written.
             std::fs::remove_file(scratch.join("out/outputs.pb")).unwrap();
+            let output = run(
+                &[
+                    "collect".to_owned(),
+                    "--output-prefix".to_owned(),
+                    out.clone(),
+                    "--size".to_owned(),
+                    "3".to_owned(),
+                    "--min-successes".to_owned(),
+                    "3".to_owned(),
+                    "--task-name".to_owned(),
+                    format!("app.wf.{task}"),
+                ],
+                &BTreeMap::new(),
+                scratch.path(),
+            );
+            assert_eq!(output.status.code(), Some(1));
+            assert!(
+                stderr(&output).starts_with(&format!(
+                    "error: map of `app.wf.{task}`: 2 of 3 elements succeeded, at least 3 had to; failed: [1] USER:RuntimeError"
+                )),
+                "{}",
+                stderr(&output)
+            );
             let error = collect::collect(&out, 3, &["o0"], 3).unwrap_err();
             assert!(matches!(
                 error,
