@@ -1,53 +1,29 @@
-//! The only file I/O of the entrypoint and the collector: read a whole object, write a whole
-//! object atomically, by URI.
+//! The only I/O of the entrypoint and the collector: read a whole object, write a whole object,
+//! by URI, through `maptask-storage`.
 //!
-//! Supported now: plain local paths and `file://` URIs (what the fixtures were run with). Object
-//! stores (`s3://`, `gs://`, …) are reported as unsupported here; this module is the one place to
-//! swap for an `object_store`-based implementation.
+//! URIs are local paths, `file://` URIs and `s3://bucket/key` (S3 and compatibles, configured
+//! from the environment: `AWS_ENDPOINT_URL`, `AWS_REGION`, credentials; see
+//! `maptask_storage::S3Config::from_env`). A write is whole or absent: locally the bytes go to a
+//! temporary file that is renamed over the target; on S3 a PUT is atomic.
 
-use std::io::{ErrorKind, Write};
-use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use maptask_storage::{BlockingStorage, Uri};
+
+pub use maptask_storage::StorageError as StoreError;
 
 /// Why an object could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    /// The URI names a scheme this build cannot reach.
-    #[error(
-        "`{uri}`: the `{scheme}://` scheme is not supported; use a local path or a file:// URI"
-    )]
-    UnsupportedScheme {
-        /// The URI as given.
+    /// The storage layer's error, which names the URI.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The storage client could not start.
+    #[error("cannot start the storage client for `{uri}`: {source}")]
+    Client {
+        /// The URI that was to be accessed.
         uri: String,
-        /// Its scheme.
-        scheme: String,
-    },
-    /// A `file://` URI with a host other than `localhost`.
-    #[error("`{uri}`: a file:// URI must name a local path (file:///path)")]
-    RemoteFile {
-        /// The URI as given.
-        uri: String,
-    },
-    /// The object does not exist.
-    #[error("`{uri}` does not exist")]
-    NotFound {
-        /// The URI as given.
-        uri: String,
-    },
-    /// Reading failed.
-    #[error("cannot read `{uri}`: {source}")]
-    Read {
-        /// The URI as given.
-        uri: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Writing failed.
-    #[error("cannot write `{uri}`: {source}")]
-    Write {
-        /// The URI as given.
-        uri: String,
-        /// The I/O error.
+        /// Why.
         #[source]
         source: std::io::Error,
     },
@@ -56,35 +32,21 @@ pub enum StorageError {
 impl StorageError {
     /// Whether the object was simply absent.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, StorageError::NotFound { .. })
+        matches!(self, StorageError::Store(e) if e.is_not_found())
     }
 }
 
-/// The local path a URI names.
-fn local_path(uri: &str) -> Result<PathBuf, StorageError> {
-    if let Some(rest) = uri.strip_prefix("file://") {
-        // file:///abs/path has an empty host; file://localhost/abs/path names the same file.
-        let path = rest.strip_prefix("localhost").unwrap_or(rest);
-        if !path.starts_with('/') {
-            return Err(StorageError::RemoteFile {
-                uri: uri.to_owned(),
-            });
-        }
-        return Ok(PathBuf::from(path));
+/// The process's storage client, started on first use.
+fn client(uri: &str) -> Result<&'static BlockingStorage, StorageError> {
+    static CLIENT: OnceLock<BlockingStorage> = OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Ok(client);
     }
-    if let Some((scheme, _)) = uri.split_once("://") {
-        let is_scheme = !scheme.is_empty()
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-        if is_scheme {
-            return Err(StorageError::UnsupportedScheme {
-                uri: uri.to_owned(),
-                scheme: scheme.to_owned(),
-            });
-        }
-    }
-    Ok(PathBuf::from(uri))
+    let client = BlockingStorage::from_env().map_err(|source| StorageError::Client {
+        uri: uri.to_owned(),
+        source,
+    })?;
+    Ok(CLIENT.get_or_init(|| client))
 }
 
 /// `prefix/name`, with exactly one `/` between them.
@@ -104,19 +66,8 @@ pub fn join(prefix: &str, name: &str) -> String {
 
 /// Reads the whole object at `uri`.
 pub fn read(uri: &str) -> Result<Vec<u8>, StorageError> {
-    let path = local_path(uri)?;
-    std::fs::read(&path).map_err(|source| {
-        if source.kind() == ErrorKind::NotFound {
-            StorageError::NotFound {
-                uri: uri.to_owned(),
-            }
-        } else {
-            StorageError::Read {
-                uri: uri.to_owned(),
-                source,
-            }
-        }
-    })
+    let parsed = Uri::parse(uri)?;
+    Ok(client(uri)?.get(&parsed)?.to_vec())
 }
 
 /// Reads the whole object at `uri`, or `None` when it does not exist.
@@ -128,50 +79,11 @@ pub fn read_if_exists(uri: &str) -> Result<Option<Vec<u8>>, StorageError> {
     }
 }
 
-/// Whether an object exists at `uri`.
-pub fn exists(uri: &str) -> Result<bool, StorageError> {
-    let path = local_path(uri)?;
-    path.try_exists().map_err(|source| StorageError::Read {
-        uri: uri.to_owned(),
-        source,
-    })
-}
-
 /// Writes `bytes` as the whole object at `uri`, atomically: readers see either no object or all
-/// of it, even if this process is killed half-way. Parent directories are created.
-///
-/// Locally the bytes go to a temporary file beside the target, which is then renamed over it.
+/// of it, even if this process is killed half-way. Local parent directories are created.
 pub fn write(uri: &str, bytes: &[u8]) -> Result<(), StorageError> {
-    let path = local_path(uri)?;
-    let fail = |source| StorageError::Write {
-        uri: uri.to_owned(),
-        source,
-    };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    if let Some(dir) = dir {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    let tmp = temporary_sibling(&path);
-    let written = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        std::fs::rename(&tmp, &path)
-    })();
-    if let Err(source) = written {
-        // Best effort: the temporary name is ours alone, and a leftover one is never read.
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(source));
-    }
-    Ok(())
-}
-
-/// A name beside `path` that no other process picks: `.<name>.tmp-<pid>`.
-fn temporary_sibling(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+    let parsed = Uri::parse(uri)?;
+    Ok(client(uri)?.put(&parsed, bytes.to_vec())?)
 }
 
 #[cfg(test)]
@@ -179,31 +91,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn file_uris_and_paths_name_the_same_file() {
-        assert_eq!(local_path("/a/b").unwrap(), PathBuf::from("/a/b"));
-        assert_eq!(local_path("file:///a/b").unwrap(), PathBuf::from("/a/b"));
-        assert_eq!(
-            local_path("file://localhost/a/b").unwrap(),
-            PathBuf::from("/a/b")
-        );
-        assert_eq!(local_path("rel/x").unwrap(), PathBuf::from("rel/x"));
-        assert_eq!(
-            local_path("file://host/a").unwrap_err().to_string(),
-            "`file://host/a`: a file:// URI must name a local path (file:///path)"
-        );
-        assert_eq!(
-            local_path("s3://bucket/key").unwrap_err().to_string(),
-            "`s3://bucket/key`: the `s3://` scheme is not supported; use a local path or a file:// URI"
-        );
-    }
-
-    #[test]
     fn writes_are_whole_and_leave_no_temporary_file() {
         let dir = std::env::temp_dir().join(format!("maptask-storage-{}", std::process::id()));
         let target = dir.join("a/b/outputs.pb");
         let uri = format!("file://{}", target.display());
         write(&uri, b"first").unwrap();
-        write(&uri, b"second").unwrap();
+        write(&target.display().to_string(), b"second").unwrap();
         assert_eq!(read(&uri).unwrap(), b"second");
         assert_eq!(
             read_if_exists(&uri).unwrap().as_deref(),
@@ -215,19 +108,24 @@ mod tests {
             .collect();
         assert_eq!(names, ["outputs.pb"]);
         let missing = format!("file://{}", dir.join("a/nope").display());
-        assert!(read(&missing).unwrap_err().is_not_found());
+        let error = read(&missing).unwrap_err();
+        assert!(error.is_not_found());
+        assert_eq!(error.to_string(), format!("no object at {missing}"));
         assert_eq!(read_if_exists(&missing).unwrap(), None);
         std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
-    fn an_unwritable_target_names_the_uri() {
-        let error = write("/proc/maptask-no/outputs.pb", b"x").unwrap_err();
+    fn bad_uris_and_unwritable_targets_name_the_uri() {
+        let error = read("ftp://host/x").unwrap_err();
         assert!(
             error
                 .to_string()
-                .starts_with("cannot write `/proc/maptask-no/outputs.pb`: "),
+                .starts_with("`ftp://host/x` is not a storage URI: "),
             "{error}"
         );
+        let error = write("/proc/maptask-no/outputs.pb", b"x").unwrap_err();
+        assert!(error.to_string().contains("/proc/maptask-no"), "{error}");
+        assert!(!error.is_not_found());
     }
 }

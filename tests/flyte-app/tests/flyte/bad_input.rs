@@ -241,7 +241,7 @@ fn missing_inputs_file() {
     assert_eq!(
         error.message,
         format!(
-            "cannot read the inputs: `{}` does not exist",
+            "cannot read the inputs: no object at file://{}",
             scratch.s("nope.pb")
         )
     );
@@ -263,7 +263,7 @@ fn an_unwritable_output_prefix() {
     assert_eq!(scratch.files(), ["inputs.pb", "out"]);
     assert!(
         stderr(&output).contains(&format!(
-            "error: the task succeeded, but cannot write `{}/0/outputs.pb`: ",
+            "error: the task succeeded, but cannot create the directory {}/0: ",
             scratch.s("out")
         )),
         "{}",
