@@ -6,6 +6,7 @@
 //! * `bad_input`: each malformed input is named, exits non-zero and writes no `outputs.pb`.
 //! * `element_failures`: how a failed element is recorded; `execute` for a plain task.
 //! * `decode_fuzz`: decoding any bytes as `inputs.pb` never panics.
+//! * `s3`: inputs and outputs in an S3-compatible store (needs a server).
 //! * `interop`: flytekit writes inputs and reads back what this binary wrote (needs flytekit).
 
 // Linking the app registers its tasks in this test binary, for the in-process tests.
@@ -18,3 +19,4 @@ mod element_failures;
 mod fixtures;
 mod interop;
 mod registry;
+mod s3;
