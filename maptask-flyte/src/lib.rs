@@ -9,3 +9,6 @@ pub mod serialize;
 
 pub use prost;
 pub use prost_types;
+pub mod collect;
+pub mod entrypoint;
+pub mod storage;
