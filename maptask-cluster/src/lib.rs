@@ -35,6 +35,7 @@
 //!   conversion from the model, and the `map-execute` and `collect` command lines;
 //! * `k8s.rs`: the Indexed Job and the collector Job, and Kubernetes' limits;
 //! * `batch.rs`: the job definition and `SubmitJob` request, and Batch's limits;
+//! * `emulate.rs`: a manifest run by the process-array backend, with the target's semantics;
 //! * `local.rs`: the processes a Job or a Batch submission starts, as local commands;
 //! * `quantity.rs`: Kubernetes quantities, exactly;
 //! * `error.rs`: [`ClusterError`].
@@ -51,6 +52,8 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+#[cfg(unix)]
+pub mod emulate;
 mod error;
 mod job;
 pub mod k8s;
