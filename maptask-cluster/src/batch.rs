@@ -9,7 +9,7 @@
 //! | retries r | `retryStrategy.attempts: r + 1` (at most 10) |
 //! | a NON_RECOVERABLE failure | `evaluateOnExit`: exit code [`NON_RECOVERABLE_EXIT_CODE`] → `EXIT` (any other failure is retried) |
 //! | timeout t | `timeout.attemptDurationSeconds: max(60, ⌈t⌉)` (Batch's minimum is 60 s) |
-//! | the command, env, resources | `containerOverrides`, with `BATCH_JOB_ARRAY_INDEX_VAR_NAME=AWS_BATCH_JOB_ARRAY_INDEX` |
+//! | the command, env, resources | `containerOverrides`, with `BATCH_JOB_ARRAY_INDEX_VAR_NAME=AWS_BATCH_JOB_ARRAY_INDEX` and `FLYTE_FAIL_ON_ERROR=true` |
 //! | concurrency | none in Batch: bound it with the compute environment's `maxvCpus` (see the docs) |
 //! | minimum successes | none in Batch: the collector enforces it |
 //!
@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::ClusterError;
-use crate::job::{MapJob, INDEX_VAR_NAME_ENV};
+use crate::job::{MapJob, FAIL_ON_ERROR_ENV, INDEX_VAR_NAME_ENV};
 use crate::quantity::Quantity;
 use crate::NON_RECOVERABLE_EXIT_CODE;
 
@@ -320,6 +320,10 @@ pub fn requests(job: &MapJob, options: &BatchOptions) -> Result<BatchRequests, C
             value: INDEX_VAR.into(),
         });
     }
+    environment.push(KeyValuePair {
+        name: FAIL_ON_ERROR_ENV.into(),
+        value: "true".into(),
+    });
     let mut command = vec![job.binary.clone()];
     command.extend(job.map_execute_args());
     let mut collect_command = vec![job.binary.clone()];
@@ -549,7 +553,8 @@ mod tests {
                 (
                     "BATCH_JOB_ARRAY_INDEX_VAR_NAME",
                     "AWS_BATCH_JOB_ARRAY_INDEX"
-                )
+                ),
+                ("FLYTE_FAIL_ON_ERROR", "true"),
             ]
         );
         assert_eq!(

@@ -44,7 +44,8 @@
 //!
 //! Each process finds its element's index as `BATCH_JOB_ARRAY_INDEX_OFFSET` (default 0) plus
 //! the value of the variable named by `BATCH_JOB_ARRAY_INDEX_VAR_NAME`: `JOB_COMPLETION_INDEX`
-//! on Kubernetes, `AWS_BATCH_JOB_ARRAY_INDEX` on Batch. It exits with
+//! on Kubernetes, `AWS_BATCH_JOB_ARRAY_INDEX` on Batch. With `FLYTE_FAIL_ON_ERROR=true`, which
+//! every manifest sets, it exits with
 //! * 0 when the element succeeded (`<prefix>/<i>/outputs.pb` written);
 //! * [`NON_RECOVERABLE_EXIT_CODE`] when it failed for good (`<prefix>/<i>/error.pb` written):
 //!   the index fails at once, without its remaining retries;
@@ -61,7 +62,10 @@ pub mod local;
 mod quantity;
 
 pub use error::ClusterError;
-pub use job::{Credentials, MapJob, Placement, ResourceSpec, INDEX_OFFSET_ENV, INDEX_VAR_NAME_ENV};
+pub use job::{
+    Credentials, MapJob, Placement, ResourceSpec, FAIL_ON_ERROR_ENV, INDEX_OFFSET_ENV,
+    INDEX_VAR_NAME_ENV,
+};
 pub use k8s_openapi;
 pub use quantity::Quantity;
 
