@@ -5,6 +5,11 @@ pub use maptask_core::{
     Describe, Execution, Interface, Metadata, Param, Resources, Task, TaskError, TaskResult,
 };
 
+/// What `#[derive(Describe)]` writes descriptions with.
+pub use maptask_core::types::{
+    describe_once, flatten_into, serde_struct, FieldDesc, SerdeValue, TypeDesc, VariantDesc,
+};
+
 /// Runs an `async` task's future on the current thread for `Task::call_blocking`.
 pub use futures::executor::block_on;
 
@@ -60,3 +65,56 @@ pub use maptask_runtime::Runtime;
 
 /// A boxed future, for the workflow trait.
 pub use futures::future::BoxFuture;
+
+/// Registers a `#[task]` or `#[workflow]` in the binary's registry, so that an entrypoint finds
+/// it by name (feature `registry`, which `flyte` enables). `#[task]` emits one call per task.
+///
+/// Autoref specialization picks the erased serde functions when the task's inputs are
+/// `DeserializeOwned + Clone` and its output `Serialize`, and otherwise records why the task is
+/// not portable: a task with other types compiles as before.
+#[cfg(feature = "registry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __maptask_register_task {
+    ($task:ident) => {
+        $crate::__private::registry::inventory::submit! {
+            $crate::__private::registry::Registration::new(
+                <$task as $crate::__private::Task>::NAME,
+                || {
+                    #[allow(unused_imports)]
+                    use $crate::__private::registry::{
+                        InputsViaSerde as _, OutputViaSerde as _, ViaAnything as _, ViaSerde as _,
+                    };
+                    let __maptask_probe = $crate::__private::registry::Probe::<$task>::new();
+                    $crate::__private::registry::TaskEntry::new::<$task>(
+                        (&&__maptask_probe).maptask_portable(),
+                        (&&__maptask_probe).maptask_inputs_reason(),
+                        (&&__maptask_probe).maptask_output_reason(),
+                    )
+                },
+            )
+        }
+    };
+}
+
+/// Without the `registry` feature, a task registers nothing and needs no serde bound.
+#[cfg(not(feature = "registry"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __maptask_register_task {
+    ($task:ident) => {};
+}
+
+/// The registration macro `#[task]` calls, by this path.
+pub use crate::__maptask_register_task as register_task;
+
+/// Caching: the function table `#[task(cache = "…")]` fills in, the functions it fills it with,
+/// and the traits that report a type that is not a serde type at the `cache` option.
+pub use crate::cached::{
+    cache_decode_output, cache_encode_input, cache_encode_output, BoundValues, CacheInput,
+    CacheOutput, Components,
+};
+pub use maptask_core::{CacheCodec, CodecError};
+/// The registry that `register_task!` fills.
+#[cfg(feature = "registry")]
+pub use maptask_runtime::registry;

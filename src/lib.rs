@@ -23,6 +23,7 @@
 //! * elements run in `maptask-runtime`'s engine.
 #![warn(missing_docs)]
 
+mod cached;
 mod mapped;
 pub mod workflow;
 
@@ -32,10 +33,36 @@ pub mod __private;
 pub use mapped::{Bound, MapTask, Strict, Tolerance, Tolerant};
 pub use maptask_core::{
     describe_serde, error, meta, spec, task, types, Criterion, Describe, ElementFailure, Execution,
-    FailureKind, Graph, GraphNode, Interface, MapError, MapSpec, Metadata, NodeFailure, NodeKind,
-    Param, Ratio, Resources, SpecError, Task, TaskError, TypeDesc, WorkflowError,
+    FailureKind, FieldDesc, Graph, GraphNode, Interface, MapError, MapSpec, Metadata, NodeFailure,
+    NodeKind, Param, Ratio, Resources, SpecError, Task, TaskError, TypeDesc, VariantDesc,
+    WorkflowError,
 };
 pub use maptask_runtime as runtime;
+/// Every `#[task]` and `#[workflow]` linked into this binary, by name (feature `registry`).
+#[cfg(feature = "registry")]
+pub use maptask_runtime::registry;
+
+/// The per-element result cache (feature `cache`): the store, keys, `stats` and `clear`.
+///
+/// A task declared with `#[task(cache = "1.0")]` keeps each element's output, keyed by the
+/// task's name, its cache version and the element's inputs (mapped and bound, minus those named
+/// in `cache_ignore = [...]`), never by the map's concurrency, criterion, retries, timeout or
+/// name. A rerun takes stored outputs instead of running those elements; the event stream
+/// reports them as [`MapEvent::Cached`](runtime::MapEvent::Cached) and the report as
+/// [`ElementStatus::Cached`](runtime::ElementStatus::Cached). Only successes are stored.
+///
+/// The store is a redb file at [`Store::default_path`](cache::Store::default_path)
+/// (`$MAPTASK_CACHE_DIR/cache.redb`, else `$XDG_CACHE_HOME/maptask/cache.redb`, else
+/// `~/.cache/maptask/cache.redb`), opened on first use. [`cache::set_default_store`] replaces it
+/// for the process, [`MapTask::with_cache`] for one map, [`MapTask::without_cache`] turns it off
+/// for one map, and `MAPTASK_CACHE=off` for the process.
+///
+/// Without this feature a cached task runs uncached, with one warning per task.
+#[cfg(feature = "cache")]
+pub mod cache {
+    pub use crate::cached::{set_default_store, CACHE_ENV};
+    pub use maptask_cache::*;
+}
 pub use maptask_runtime::Runtime;
 pub use workflow::{Workflow, WorkflowCtx};
 
@@ -87,6 +114,9 @@ pub use maptask_cluster as cluster;
 /// Tasks take owned, named parameters and cannot be methods, generic, `const`, `unsafe`,
 /// `extern` or variadic.
 pub use maptask_macros::task;
+
+#[doc = include_str!("docs/describe.md")]
+pub use maptask_macros::Describe;
 
 #[doc = include_str!("docs/workflow.md")]
 pub use maptask_macros::workflow;

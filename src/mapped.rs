@@ -188,6 +188,7 @@ pub struct MapTask<T: Task, M, B, K> {
     work: Assembled<T, M, B>,
     runtime: Option<Runtime>,
     options: RunOptions,
+    cache: crate::cached::CacheChoice,
     tolerance: PhantomData<fn() -> K>,
 }
 
@@ -204,6 +205,7 @@ impl<T: Task, M, B, K> Clone for MapTask<T, M, B, K> {
             work: self.work.clone(),
             runtime: self.runtime.clone(),
             options: self.options.clone(),
+            cache: self.cache.clone(),
             tolerance: PhantomData,
         }
     }
@@ -244,6 +246,7 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
             },
             runtime: None,
             options: RunOptions::default(),
+            cache: crate::cached::CacheChoice::Default,
             tolerance: PhantomData,
         }
     }
@@ -327,6 +330,22 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
         self
     }
 
+    /// Keeps the results of a cached task (`#[task(cache = "…")]`) in `store` instead of the
+    /// default store (see [`crate::cache`]).
+    #[cfg(feature = "cache")]
+    #[must_use]
+    pub fn with_cache(mut self, store: crate::cache::Store) -> Self {
+        self.cache = crate::cached::CacheChoice::Store(store);
+        self
+    }
+
+    /// Runs every element, even of a cached task, and stores nothing.
+    #[must_use]
+    pub fn without_cache(mut self) -> Self {
+        self.cache = crate::cached::CacheChoice::Off;
+        self
+    }
+
     /// Overrides the concurrency (0 = unbounded).
     #[must_use]
     pub fn with_concurrency(mut self, concurrency: usize) -> Self {
@@ -352,8 +371,8 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
 impl<T, M, B, K> MapTask<T, M, B, K>
 where
     T: Task,
-    M: Clone + Send + 'static,
-    B: Send + Sync + 'static,
+    M: crate::__private::Components + Clone + Send + 'static,
+    B: crate::__private::BoundValues + Send + Sync + 'static,
     K: Tolerance,
 {
     /// Runs zipped elements on the engine.
@@ -369,6 +388,32 @@ where
             }
         };
         let runtime = self.runtime.as_ref().unwrap_or_else(|| Runtime::global());
+        #[cfg(feature = "cache")]
+        if let Some(plan) = crate::cached::map::plan::<T>(&self.cache) {
+            let shape = crate::cached::map::MapShape {
+                mapped_names: self.mapped_names,
+                bound_names: self.bound_names,
+                bound: &*self.work.bound,
+            };
+            let outcome = crate::cached::map::run_map(
+                plan,
+                runtime,
+                &spec,
+                shape,
+                elements,
+                self.work.clone(),
+                self.options.clone(),
+            )
+            .await;
+            let result = outcome
+                .result
+                .and_then(|outputs| K::collect(outputs, &outcome.report));
+            return (result, outcome.report);
+        }
+        #[cfg(not(feature = "cache"))]
+        if !matches!(self.cache, crate::cached::CacheChoice::Off) {
+            let _ = crate::cached::codec_of::<T>();
+        }
         let outcome = runtime
             .run_map(&spec, elements, self.work.clone(), self.options.clone())
             .await;
@@ -420,7 +465,7 @@ macro_rules! impl_call {
         where
             T: Task,
             $($ty: Clone + Send + 'static,)+
-            B: Send + Sync + 'static,
+            B: crate::__private::BoundValues + Send + Sync + 'static,
             K: Tolerance,
         {
             /// Runs the map over the mapped inputs, given in declaration order and zipped.
@@ -450,7 +495,7 @@ macro_rules! impl_call {
         where
             T: Task,
             $($ty: Clone + Send + Sync + 'static,)+
-            B: Send + Sync + 'static,
+            B: crate::__private::BoundValues + Send + Sync + 'static,
             K: Tolerance,
         {
             type Output = K::Output<T::Output>;

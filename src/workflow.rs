@@ -13,7 +13,7 @@ use maptask_core::{
     ElementFailure, Graph, GraphNode, MapError, NodeFailure, NodeKind, Resources, Task, TaskError,
     WorkflowError,
 };
-use maptask_runtime::{RunOptions, Runtime, TaskWork};
+use maptask_runtime::{RunOptions, Runtime};
 
 use crate::mapped::{MapTask, Tolerance};
 
@@ -166,17 +166,17 @@ where
         async move {
             let retries = overrides.retries.unwrap_or(T::METADATA.retries);
             let timeout = overrides.timeout.or(T::METADATA.timeout);
-            ctx.runtime
-                .run_task(
-                    node,
-                    retries,
-                    timeout,
-                    self.inputs,
-                    TaskWork::<T>::new(),
-                    ctx.options.clone(),
-                )
-                .await
-                .map_err(|failure| ctx.fail(node, T::NAME, NodeFailure::Task(failure)))
+            // Through the cache when `T` is cached (`crate::cached`), else a plain call.
+            crate::cached::run_task_node::<T>(
+                &ctx.runtime,
+                node,
+                retries,
+                timeout,
+                self.inputs,
+                ctx.options.clone(),
+            )
+            .await
+            .map_err(|failure| ctx.fail(node, T::NAME, NodeFailure::Task(failure)))
         }
         .boxed()
     }

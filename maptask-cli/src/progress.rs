@@ -324,6 +324,7 @@ mod tests {
             succeeded,
             failed,
             cancelled: 0,
+            cached: 0,
         }
     }
 

@@ -8,6 +8,7 @@
 //! * [`graph`]: the static graph of a workflow, and its renderings.
 #![warn(missing_docs)]
 
+pub mod cache;
 mod duration;
 pub mod error;
 pub mod graph;
@@ -17,6 +18,7 @@ pub mod task;
 pub mod types;
 pub mod workflow;
 
+pub use cache::{CacheCodec, CodecError};
 pub use error::{ElementFailure, FailureKind, MapError, SpecError, TaskError};
 pub use graph::{Graph, GraphNode, NodeKind};
 pub use meta::{Metadata, Resources};

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use crate::cache::CacheCodec;
 use crate::error::TaskError;
 use crate::meta::Metadata;
 use crate::types::TypeDesc;
@@ -84,6 +85,12 @@ pub trait Task: Send + Sync + 'static {
 
     /// Runs one attempt on the current thread. For an `async` task this blocks on the future.
     fn call_blocking(inputs: Self::Inputs) -> Result<Self::Output, TaskError>;
+
+    /// How a cache keys this task's inputs and stores its output: `Some` for a task declared
+    /// with `cache = "…"`, whose inputs and output are then serde types.
+    fn cache_codec() -> Option<CacheCodec<Self::Inputs, Self::Output>> {
+        None
+    }
 }
 
 /// A `Result`-like return type of a task: `Ok` is the task's output and `Err` a failed attempt.

@@ -173,14 +173,17 @@ impl fmt::Display for TypeDesc {
     }
 }
 
-/// A Rust type that has a [`TypeDesc`].
+/// A Rust type that has a [`TypeDesc`]: what a task can take and return.
 ///
-/// Implemented for the std types a task can take or return. For your own serde types, use
-/// [`describe_serde!`](crate::describe_serde).
+/// Implemented for the std types a task can take or return. For your own types, derive it next
+/// to serde's derives: `#[derive(Serialize, Deserialize, maptask::Describe)]`. For a type from
+/// another crate, wrap it in a newtype of your own and derive it there, with
+/// `#[describe(opaque)]` when the inner type is described by its serde encoding alone.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no maptask type description",
     label = "task inputs and outputs need a type description",
-    note = "for a serde type, write `maptask::describe_serde!({Self});` next to its definition"
+    note = "for a type of your crate, derive it: `#[derive(serde::Serialize, serde::Deserialize, maptask::Describe)]`",
+    note = "for a type of another crate, wrap it in a newtype of yours and derive it there: `#[derive(serde::Serialize, serde::Deserialize, maptask::Describe)] #[describe(opaque)] struct MyType(TheirType);`"
 )]
 pub trait Describe {
     /// The description of `Self`.
@@ -335,16 +338,17 @@ describe_tuple!(A B C D E F);
 /// The description of a serde type `T` whose shape is not described, named `name`.
 ///
 /// The bounds make sure the type can later cross a process boundary.
-pub fn serde_struct<T>(name: &str) -> TypeDesc
-where
-    T: serde::Serialize + serde::de::DeserializeOwned,
-{
+pub fn serde_struct<T: SerdeValue>(name: &str) -> TypeDesc {
     TypeDesc::Opaque {
         name: name.to_owned(),
     }
 }
 
-/// Implements [`Describe`] for a type that implements `Serialize` and `DeserializeOwned`.
+/// Implements [`Describe`] for a serde type of your crate, by name only ([`TypeDesc::Opaque`]).
+///
+/// `#[derive(Describe)]` describes the fields too, and is the better choice. Like any trait
+/// implementation, this one must be written in the crate that defines the type (or the trait):
+/// for a type of another crate, use a newtype instead.
 ///
 /// ```
 /// #[derive(serde::Serialize, serde::Deserialize)]
@@ -363,4 +367,75 @@ macro_rules! describe_serde {
             }
         }
     )+};
+}
+
+/// A value serde can write and read back: what an opaque description requires.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is described as opaque, so serde must be able to write and read it",
+    label = "`{Self}` does not implement `serde::Serialize` and `serde::de::DeserializeOwned`",
+    note = "an opaque value crosses process boundaries as its serde encoding: derive `serde::Serialize` and `serde::Deserialize` for it"
+)]
+pub trait SerdeValue: serde::Serialize + serde::de::DeserializeOwned {}
+
+impl<T: serde::Serialize + serde::de::DeserializeOwned> SerdeValue for T {}
+
+thread_local! {
+    /// The types whose descriptions are being built on this thread, innermost last.
+    static DESCRIBING: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Builds `T`'s description with `describe`, unless it is already being built further up (a
+/// type that contains itself, through a `Vec` or a `Box`): then it is `Opaque { name }`, which
+/// ends the recursion. What `#[derive(Describe)]` calls.
+pub fn describe_once<T: ?Sized>(name: &str, describe: impl FnOnce() -> TypeDesc) -> TypeDesc {
+    let key = std::any::type_name::<T>();
+    let reentered = DESCRIBING.with(|stack| {
+        let mut stack = stack.borrow_mut();
+        let found = stack.contains(&key);
+        if !found {
+            stack.push(key);
+        }
+        found
+    });
+    if reentered {
+        return TypeDesc::Opaque {
+            name: name.to_owned(),
+        };
+    }
+    // Pops the entry even if `describe` panics, so the thread's stack stays true.
+    struct Pop;
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            DESCRIBING.with(|stack| {
+                stack.borrow_mut().pop();
+            });
+        }
+    }
+    let _pop = Pop;
+    describe()
+}
+
+/// Merges the fields of a `#[serde(flatten)]` field's description into `fields`, as serde
+/// merges them into the outer map. Returns `false` when the description has no fields to merge
+/// (a flattened map takes any key), and the outer type is then described by name only.
+pub fn flatten_into(fields: &mut Vec<FieldDesc>, flattened: TypeDesc) -> bool {
+    match flattened {
+        TypeDesc::Struct { fields: inner, .. } => {
+            fields.extend(inner);
+            true
+        }
+        // A flattened `Option<Struct>`: its fields are present or absent together.
+        TypeDesc::Optional { of } => match *of {
+            TypeDesc::Struct { fields: inner, .. } => {
+                fields.extend(
+                    inner
+                        .into_iter()
+                        .map(|f| FieldDesc::new(f.name, f.ty.optional_of())),
+                );
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
 }

@@ -3,7 +3,11 @@
 //! flytekit 1.16.31 writes for its legacy map task (`container_array`).
 #![warn(missing_docs)]
 
+pub mod literal;
 pub mod proto;
 
 pub use prost;
 pub use prost_types;
+pub mod collect;
+pub mod entrypoint;
+pub mod storage;

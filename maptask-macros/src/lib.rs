@@ -8,11 +8,13 @@
 //! * [`workflow`](macro@workflow): `workflow/`.
 //! * [`map_task!`](macro@map_task): `map/`. It expands to a call of the task's hidden signature
 //!   macro, which calls back into `__with_signature!` (`callback.rs`) with the parameter names.
+//! * [`Describe`](macro@Describe): `describe/`.
 
 use proc_macro::TokenStream;
 
 mod callback;
 mod common;
+mod describe;
 mod map;
 mod task;
 mod workflow;
@@ -33,6 +35,13 @@ pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn map_task(input: TokenStream) -> TokenStream {
     map::entry(input.into()).into()
+}
+
+/// Derives `Describe`: the type description of a user type. See the `maptask` crate for the
+/// documentation.
+#[proc_macro_derive(Describe, attributes(describe))]
+pub fn derive_describe(input: TokenStream) -> TokenStream {
+    describe::entry(input.into()).into()
 }
 
 /// Called by a task's signature macro with the parameter names: the second half of `map_task!`

@@ -44,6 +44,8 @@ pub struct Counts {
     pub failed: usize,
     /// Stopped while running because the map failed early or was cancelled.
     pub cancelled: usize,
+    /// Of the `succeeded`, how many took their output from the cache without running.
+    pub cached: usize,
 }
 
 impl Counts {
@@ -157,6 +159,15 @@ pub enum MapEvent {
         /// The counts after the event.
         counts: Counts,
     },
+    /// An element took its output from the cache and did not run. It counts as succeeded.
+    Cached {
+        /// The map's name.
+        map: Arc<str>,
+        /// The element's index.
+        index: usize,
+        /// The counts after the event.
+        counts: Counts,
+    },
     /// A running element was cancelled because the map failed early or was cancelled.
     Cancelled {
         /// The map's name.
@@ -190,6 +201,7 @@ impl MapEvent {
             | MapEvent::Succeeded { map, .. }
             | MapEvent::Failed { map, .. }
             | MapEvent::TimedOut { map, .. }
+            | MapEvent::Cached { map, .. }
             | MapEvent::Cancelled { map, .. }
             | MapEvent::MapFinished { map, .. } => map,
         }
@@ -202,6 +214,7 @@ impl MapEvent {
             | MapEvent::Succeeded { index, .. }
             | MapEvent::Failed { index, .. }
             | MapEvent::TimedOut { index, .. }
+            | MapEvent::Cached { index, .. }
             | MapEvent::Cancelled { index, .. } => Some(*index),
             MapEvent::MapStarted { .. } | MapEvent::MapFinished { .. } => None,
         }
@@ -215,7 +228,9 @@ impl MapEvent {
             | MapEvent::Failed { attempt, .. }
             | MapEvent::TimedOut { attempt, .. }
             | MapEvent::Cancelled { attempt, .. } => Some(*attempt),
-            MapEvent::MapStarted { .. } | MapEvent::MapFinished { .. } => None,
+            MapEvent::Cached { .. }
+            | MapEvent::MapStarted { .. }
+            | MapEvent::MapFinished { .. } => None,
         }
     }
 
@@ -227,6 +242,7 @@ impl MapEvent {
             | MapEvent::Succeeded { counts, .. }
             | MapEvent::Failed { counts, .. }
             | MapEvent::TimedOut { counts, .. }
+            | MapEvent::Cached { counts, .. }
             | MapEvent::Cancelled { counts, .. }
             | MapEvent::MapFinished { counts, .. } => *counts,
         }
@@ -235,7 +251,9 @@ impl MapEvent {
     /// Whether this event ends an element: it succeeded, failed for good, or was cancelled.
     pub fn ends_element(&self) -> bool {
         match self {
-            MapEvent::Succeeded { .. } | MapEvent::Cancelled { .. } => true,
+            MapEvent::Succeeded { .. } | MapEvent::Cached { .. } | MapEvent::Cancelled { .. } => {
+                true
+            }
             MapEvent::Failed { will_retry, .. } | MapEvent::TimedOut { will_retry, .. } => {
                 !will_retry
             }

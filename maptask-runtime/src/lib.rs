@@ -12,6 +12,8 @@
 //! * [`Runtime::run_task`] runs one task call with the same attempt machinery.
 //! * [`Work`] is what runs one element; [`TaskWork`] adapts a [`Task`](maptask_core::Task), and
 //!   [`work::blocking`] and [`work::async_fn`] adapt closures.
+//! * [`registry`] (feature `registry`): every `#[task]` linked into a binary, found by name
+//!   and run from serialized inputs.
 //! * [`MapObserver`] receives [`MapEvent`]s, enough to draw progress bars and reports.
 //!
 //! # Where attempts run
@@ -36,13 +38,18 @@
 
 mod engine;
 pub mod events;
+mod panics;
 mod pool;
+#[cfg(feature = "registry")]
+pub mod registry;
 pub mod report;
 mod runtime;
 pub mod work;
 
 pub use engine::check_lengths;
 pub use events::{Counts, MapEvent, MapObserver, MapStatus};
+pub use panics::filter_element_panics;
+pub use pool::PoolStatus;
 pub use report::{ElementErrors, ElementReport, ElementStatus, MapOutcome, MapReport};
 pub use runtime::{RunOptions, Runtime, RuntimeBuilder};
 pub use work::{TaskWork, Work};

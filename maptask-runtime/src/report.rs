@@ -44,6 +44,8 @@ pub enum ElementStatus {
     Failed,
     /// Stopped while running (or waiting to retry) because the map failed early or was cancelled.
     Cancelled,
+    /// Took its output from the cache without running (`attempts` is 0).
+    Cached,
 }
 
 /// What happened to one element.

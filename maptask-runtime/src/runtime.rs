@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine;
 use crate::events::MapObserver;
-use crate::pool::ComputePool;
+use crate::pool::{ComputePool, PoolStatus};
 use crate::report::MapOutcome;
 use crate::work::Work;
 
@@ -29,6 +29,7 @@ pub struct Runtime {
 
 pub(crate) struct RuntimeInner {
     compute_threads: usize,
+    max_replacement_threads: usize,
     max_in_flight: Option<usize>,
     pool: OnceLock<Arc<ComputePool>>,
     pub(crate) in_flight: Option<Arc<Semaphore>>,
@@ -37,10 +38,12 @@ pub(crate) struct RuntimeInner {
 impl RuntimeInner {
     /// The compute pool, started on first use.
     pub(crate) fn pool(&self) -> Arc<ComputePool> {
-        Arc::clone(
-            self.pool
-                .get_or_init(|| Arc::new(ComputePool::new(self.compute_threads))),
-        )
+        Arc::clone(self.pool.get_or_init(|| {
+            Arc::new(ComputePool::new(
+                self.compute_threads,
+                self.max_replacement_threads,
+            ))
+        }))
     }
 }
 
@@ -50,6 +53,7 @@ impl RuntimeInner {
 pub struct RuntimeBuilder {
     max_in_flight: Option<usize>,
     compute_threads: Option<usize>,
+    max_replacement_threads: Option<usize>,
 }
 
 impl RuntimeBuilder {
@@ -67,15 +71,40 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Bounds the threads the compute pool may start to replace threads stuck in abandoned
+    /// blocking attempts.
+    ///
+    /// A blocking attempt cannot be interrupted. When its timeout passes, or its map stops while
+    /// it runs, the map stops waiting for it at once (its window slot and any runtime-wide
+    /// permit are freed) and the pool starts a replacement thread, so that other elements and
+    /// other maps keep every compute thread. The abandoned attempt's result is discarded; its
+    /// thread returns to the pool (or ends, if the pool has enough) when the function returns.
+    /// Past this bound, no more replacements start, a warning is logged once through `tracing`,
+    /// and blocking work runs on fewer threads until stuck ones return.
+    ///
+    /// The default is four times the number of compute threads, and at least 8.
+    pub fn max_replacement_threads(mut self, max: usize) -> RuntimeBuilder {
+        self.max_replacement_threads = Some(max);
+        self
+    }
+
     /// Builds the runtime. Its compute threads start when it first runs blocking work.
+    ///
+    /// The first runtime built in a process also installs the filter that keeps element panics
+    /// out of the panic hook (see [`filter_element_panics`](crate::filter_element_panics)).
     pub fn build(self) -> Runtime {
+        crate::panics::install();
         let compute_threads = self.compute_threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
+        let max_replacement_threads = self
+            .max_replacement_threads
+            .unwrap_or_else(|| (4 * compute_threads).max(8));
         let max_in_flight = self.max_in_flight.map(|m| m.min(Semaphore::MAX_PERMITS));
         Runtime {
             inner: Arc::new(RuntimeInner {
                 compute_threads,
+                max_replacement_threads,
                 max_in_flight,
                 pool: OnceLock::new(),
                 in_flight: max_in_flight.map(|m| Arc::new(Semaphore::new(m))),
@@ -95,6 +124,10 @@ impl fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("compute_threads", &self.inner.compute_threads)
             .field("max_in_flight", &self.inner.max_in_flight)
+            .field(
+                "max_replacement_threads",
+                &self.inner.max_replacement_threads,
+            )
             .finish()
     }
 }
@@ -114,6 +147,16 @@ impl Runtime {
     /// The number of threads of the compute pool.
     pub fn compute_threads(&self) -> usize {
         self.inner.compute_threads
+    }
+
+    /// The compute pool's threads right now: how many are alive, and how many of them are stuck
+    /// in attempts their maps abandoned (see
+    /// [`RuntimeBuilder::max_replacement_threads`]). All zero before the pool's first use.
+    pub fn pool_status(&self) -> PoolStatus {
+        self.inner
+            .pool
+            .get()
+            .map_or_else(PoolStatus::default, |pool| pool.status())
     }
 
     /// The cap on elements in flight across all maps, if any.

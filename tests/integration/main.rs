@@ -1,6 +1,7 @@
 //! Behaviour tests of `maptask`, through the facade only: `#[task]` descriptions and
 //! `map_task!` maps run on the engine.
 
+mod describe;
 mod map_task;
 mod task;
 mod workflow;

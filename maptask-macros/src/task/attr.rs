@@ -12,7 +12,7 @@ use crate::common::resources::ResourceSpec;
 use crate::common::tokens::path_string;
 
 const OPTIONS: &str =
-    "`retries`, `timeout`, `cache`, `interruptible`, `name`, `requests(…)`, `limits(…)`, `env(…)`, `crate`";
+    "`retries`, `timeout`, `cache`, `cache_ignore`, `interruptible`, `name`, `requests(…)`, `limits(…)`, `env(…)`, `crate`";
 
 /// The options of one `#[task(...)]`.
 #[derive(Default)]
@@ -20,6 +20,8 @@ pub struct TaskAttr {
     pub retries: Option<u32>,
     pub timeout: Option<Duration>,
     pub cache: Option<LitStr>,
+    /// `cache_ignore = ["param", …]`: the key and the names, as written.
+    pub cache_ignore: Option<(syn::Path, Vec<LitStr>)>,
     pub interruptible: Option<bool>,
     pub name: Option<LitStr>,
     pub requests: ResourceSpec,
@@ -82,6 +84,10 @@ pub fn parse(args: TokenStream) -> syn::Result<TaskAttr> {
                     );
                 }
                 attr.cache = Some(lit);
+            }
+            "cache_ignore" => {
+                let names = parse_cache_ignore(&meta, &mut errors)?;
+                attr.cache_ignore = Some((meta.path.clone(), names));
             }
             "interruptible" => {
                 let value: syn::Expr = meta.value()?.parse()?;
@@ -149,6 +155,80 @@ pub fn parse(args: TokenStream) -> syn::Result<TaskAttr> {
     }
     errors.finish()?;
     Ok(attr)
+}
+
+/// `cache_ignore = ["a", "b"]`: a list of string literals.
+fn parse_cache_ignore(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Vec<LitStr>> {
+    const USAGE: &str =
+        "`cache_ignore` takes a list of parameter names, e.g. `cache_ignore = [\"seed\"]`";
+    let value: syn::Expr = meta.value()?.parse()?;
+    let syn::Expr::Array(array) = &value else {
+        errors.push_spanned(&value, USAGE);
+        return Ok(Vec::new());
+    };
+    let mut names: Vec<LitStr> = Vec::new();
+    for element in &array.elems {
+        match element {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(lit),
+                ..
+            }) => {
+                if names.iter().any(|n| n.value() == lit.value()) {
+                    errors.push_spanned(
+                        lit,
+                        format!(
+                            "`{}` is already in `cache_ignore`; give it once",
+                            lit.value()
+                        ),
+                    );
+                } else {
+                    names.push(lit.clone());
+                }
+            }
+            other => errors.push_spanned(other, USAGE),
+        }
+    }
+    Ok(names)
+}
+
+/// Checks `cache_ignore` against the function's parameters and the `cache` option.
+pub fn check_cache_ignore(
+    attr: &TaskAttr,
+    fn_name: &syn::Ident,
+    params: &[String],
+) -> syn::Result<()> {
+    let Some((key, names)) = &attr.cache_ignore else {
+        return Ok(());
+    };
+    let mut errors = Errors::default();
+    if attr.cache.is_none() {
+        errors.push_spanned(
+            key,
+            "`cache_ignore` needs a cache version: add `cache = \"1.0\"`",
+        );
+    }
+    for lit in names {
+        if !params.contains(&lit.value()) {
+            let valid = params
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let valid = if valid.is_empty() {
+                "none".to_owned()
+            } else {
+                valid
+            };
+            errors.push_spanned(
+                lit,
+                format!(
+                    "`{}` is not a parameter of `{fn_name}`; its parameters are {valid}",
+                    lit.value()
+                ),
+            );
+        }
+    }
+    errors.finish()
 }
 
 fn parse_resources(

@@ -3,6 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
+use syn::LitStr;
 
 use super::attr::TaskAttr;
 use crate::common::description::{doc_string, type_string, Description};
@@ -111,12 +112,70 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
         execution,
         call,
         call_blocking,
-        task_items: TokenStream::new(),
+        task_items: cache_codec(attr, &param_names, &param_types, &private),
     };
     let described = description.emit();
     quote! {
         #func
         #described
+        #private::register_task!(#fn_name);
+    }
+}
+
+/// `Task::cache_codec` for a task with `cache = "…"`: the functions that key its inputs and
+/// store its output. Each use of a type is spanned on the `cache` option, so a type that is not
+/// a serde type is reported there, naming the type.
+fn cache_codec(
+    attr: &TaskAttr,
+    param_names: &[String],
+    param_types: &[&syn::Type],
+    private: &TokenStream,
+) -> TokenStream {
+    let Some(cache) = &attr.cache else {
+        return TokenStream::new();
+    };
+    let span = cache.span();
+    let ignored: Vec<String> = attr
+        .cache_ignore
+        .iter()
+        .flat_map(|(_, names)| names.iter().map(LitStr::value))
+        .collect();
+    let keyed = param_names
+        .iter()
+        .zip(param_types)
+        .enumerate()
+        .filter(|(_, (name, _))| !ignored.contains(name))
+        .map(|(i, (_, ty))| {
+            let encode = quote_spanned!(span=> #private::cache_encode_input::<#ty>);
+            quote!(#i => #encode(__maptask_value, __maptask_out),)
+        });
+    let visits = (0..param_names.len()).map(|i| {
+        let index = syn::Index::from(i);
+        quote!(__maptask_visit(#i, &__maptask_inputs.#index);)
+    });
+    let encode_output = quote_spanned!(span=> #private::cache_encode_output::<Self::Output>);
+    let decode_output = quote_spanned!(span=> #private::cache_decode_output::<Self::Output>);
+    quote! {
+        fn cache_codec() -> ::core::option::Option<
+            #private::CacheCodec<Self::Inputs, Self::Output>,
+        > {
+            ::core::option::Option::Some(#private::CacheCodec {
+                ignore: &[#(#ignored),*],
+                encode_input: |__maptask_index, __maptask_value, __maptask_out| {
+                    match __maptask_index {
+                        #(#keyed)*
+                        _ => ::core::result::Result::Err(
+                            #private::CodecError::not_keyed(__maptask_index),
+                        ),
+                    }
+                },
+                each_input: |__maptask_inputs, __maptask_visit| {
+                    #(#visits)*
+                },
+                encode_output: #encode_output,
+                decode_output: #decode_output,
+            })
+        }
     }
 }
 

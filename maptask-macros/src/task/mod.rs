@@ -22,7 +22,17 @@ pub fn entry(args: TokenStream, item: TokenStream) -> TokenStream {
     let attr = attr::parse(args);
     let signature = signature::parse(&func, "task");
     match (attr, signature) {
-        (Ok(attr), Ok(signature)) => expand::expand(&func, &attr, &signature),
+        (Ok(attr), Ok(signature)) => {
+            let params: Vec<String> = signature
+                .params
+                .iter()
+                .map(|p| p.name.to_string())
+                .collect();
+            match attr::check_cache_ignore(&attr, &func.sig.ident, &params) {
+                Ok(()) => expand::expand(&func, &attr, &signature),
+                Err(e) => with_fallback(e, fallback(func)),
+            }
+        }
         (Err(mut a), Err(b)) => {
             a.combine(b);
             with_fallback(a, fallback(func))

@@ -64,6 +64,7 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
 
     quote! {
         #described
+        #private::register_task!(#ident);
 
         const _: () = {
             impl #private::Workflow for #ident {

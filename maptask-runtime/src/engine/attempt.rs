@@ -1,6 +1,6 @@
 //! One attempt of one element: run the work, catch its panic, bound it by the timeout.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -8,6 +8,7 @@ use futures::FutureExt;
 use maptask_core::TaskError;
 use tracing::Instrument;
 
+use crate::panics;
 use crate::work::Work;
 
 /// The end of one attempt.
@@ -23,6 +24,7 @@ pub(crate) struct Done<O> {
 /// A panic while building the future or while polling it counts as a panic of the attempt.
 pub(crate) async fn run_async<I, W>(
     work: Arc<W>,
+    map: Arc<str>,
     index: usize,
     attempt: u32,
     input: I,
@@ -34,7 +36,12 @@ where
 {
     let started = Instant::now();
     // No timer in this future: it stays small, and so does its task.
-    let result = caught(async move { work.call(input).await }, span).await;
+    let result = caught(
+        async move { work.call(input).await },
+        span,
+        (&map, index, attempt),
+    )
+    .await;
     Done {
         index,
         attempt,
@@ -47,6 +54,7 @@ where
 /// future is dropped on timeout).
 pub(crate) async fn run_async_timed<I, W>(
     work: Arc<W>,
+    map: Arc<str>,
     index: usize,
     attempt: u32,
     input: I,
@@ -64,7 +72,7 @@ where
             Err(_) => Err(TaskError::timeout(limit)),
         }
     };
-    let result = caught(timed, span).await;
+    let result = caught(timed, span, (&map, index, attempt)).await;
     Done {
         index,
         attempt,
@@ -73,25 +81,35 @@ where
     }
 }
 
-/// Polls `body` inside `span`, turning a panic into a failed attempt.
+/// Polls `body` inside `span`, turning a panic into a failed attempt of element `index`,
+/// reported once through tracing and never through the panic hook.
 async fn caught<O>(
     body: impl std::future::Future<Output = Result<O, TaskError>>,
     span: tracing::Span,
+    (map, index, attempt): (&str, usize, u32),
 ) -> Result<O, TaskError> {
-    match AssertUnwindSafe(body.instrument(span)).catch_unwind().await {
+    let body = panics::in_element(body.instrument(span));
+    match AssertUnwindSafe(body).catch_unwind().await {
         Ok(result) => result,
-        Err(payload) => Err(TaskError::from_panic(payload.as_ref())),
+        Err(payload) => Err(panics::element_panicked(
+            map,
+            index,
+            attempt,
+            payload.as_ref(),
+        )),
     }
 }
 
-/// Runs one blocking attempt on the current thread, with panics caught.
+/// Runs one blocking attempt of element `index` on the current thread, with panics caught
+/// quietly (see `panics`).
 #[inline]
-pub(crate) fn run_blocking<I, W>(work: &W, input: I) -> Result<W::Output, TaskError>
+pub(crate) fn run_blocking<I, W>(
+    work: &W,
+    input: I,
+    (map, index, attempt): (&str, usize, u32),
+) -> Result<W::Output, TaskError>
 where
     W: Work<I>,
 {
-    match catch_unwind(AssertUnwindSafe(|| work.call_blocking(input))) {
-        Ok(result) => result,
-        Err(payload) => Err(TaskError::from_panic(payload.as_ref())),
-    }
+    panics::run_element(map, index, attempt, || work.call_blocking(input))
 }

@@ -18,10 +18,14 @@
 //! once per result.
 //!
 //! A timed-out blocking attempt cannot be interrupted: it keeps its thread until the function
-//! returns. The driver declares the timeout on time and ignores the late result.
+//! returns. The driver declares the timeout on time, and *abandons* the attempt
+//! ([`BlockingMap::abandon`]): the attempt's thread stops counting as one of the map's drainers,
+//! the pool starts a replacement (see `pool`), and when the function returns its result is
+//! dropped and the thread goes back to the pool without touching the map again. Stopping a map
+//! with a timeout abandons its running attempts the same way.
 
 use std::collections::VecDeque;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,6 +38,8 @@ use crate::pool::PoolJob;
 use crate::work::Work;
 
 use super::inbox::lock;
+use crate::panics;
+use crate::pool::PoolHandle;
 
 /// A message from the pool to the driver.
 pub(crate) enum Msg<I, O> {
@@ -87,6 +93,9 @@ struct Queue<I> {
     /// Pool-scheduled: retryable failures put in the inbox since the driver was last woken
     /// (see `complete`). Each holds a slot of the window until the driver queues its retry.
     retry_unseen: usize,
+    /// With a timeout: the attempts running now, as (index, attempt). An attempt missing from
+    /// here when it returns was abandoned.
+    running: Vec<(usize, u32)>,
 }
 
 impl<I> Queue<I> {
@@ -107,26 +116,50 @@ pub(crate) struct BlockingMap<I, W: Work<I>> {
     queue: Mutex<Queue<I>>,
     closed: AtomicBool,
     pub(crate) inbox: Inbox<Msg<I, W::Output>>,
+    pool: PoolHandle,
     name: Arc<str>,
     span: tracing::Span,
 }
 
 impl<I: Send + 'static, W: Work<I>> BlockingMap<I, W> {
     /// Stops the map: nothing queued or unstarted will start, and their inputs are dropped.
-    /// Returns the number of elements the pool started (pool-scheduled mode).
+    /// Attempts running with a timeout are abandoned. Returns the number of elements the pool
+    /// started (pool-scheduled mode).
     pub(crate) fn close(&self) -> usize {
         self.closed.store(true, Ordering::Release);
-        let (queued, fresh, next) = {
+        let (queued, fresh, next, abandoned) = {
             let mut queue = lock(&self.queue);
+            let abandoned = std::mem::take(&mut queue.running).len();
+            queue.drainers -= abandoned;
             (
                 std::mem::take(&mut queue.queued),
                 std::mem::replace(&mut queue.fresh, Vec::new().into_iter()),
                 queue.next,
+                abandoned,
             )
         };
+        for _ in 0..abandoned {
+            self.pool.abandon();
+        }
         drop(queued);
         drop(fresh);
         next
+    }
+
+    /// Gives up on attempt `attempt` of element `index`, which ran past its timeout: its thread
+    /// stops counting as one of this map's drainers, and the pool replaces it. Returns whether
+    /// the attempt was still running.
+    pub(crate) fn abandon(&self, index: usize, attempt: u32) -> bool {
+        {
+            let mut queue = lock(&self.queue);
+            let Some(at) = queue.running.iter().position(|&r| r == (index, attempt)) else {
+                return false;
+            };
+            queue.running.swap_remove(at);
+            queue.drainers -= 1;
+        }
+        self.pool.abandon();
+        true
     }
 
     fn is_closed(&self) -> bool {
@@ -180,6 +213,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
         timeout: Option<Duration>,
         threads: usize,
         schedule: Option<(Schedule, Vec<I>)>,
+        pool: PoolHandle,
         name: Arc<str>,
         span: tracing::Span,
     ) -> BlockingMap<I, W> {
@@ -201,9 +235,11 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
                 ended: 0,
                 drainers: 0,
                 retry_unseen: 0,
+                running: Vec::new(),
             }),
             closed: AtomicBool::new(false),
             inbox: Inbox::new(),
+            pool,
             name,
             span,
         }
@@ -289,7 +325,8 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
         tracing::debug_span!(parent: &self.span, "element", map = %self.name, index, attempt)
     }
 
-    /// Runs one item. Returns its message and how it ended.
+    /// Runs one item. Returns its message and how it ended, or `None` when the attempt was
+    /// abandoned while it ran (this thread then no longer drains the map).
     ///
     /// When `timed`, the clock is read after the item and its exact wall time (from `mark`,
     /// where the previous item ended) is reported. Otherwise the clock is not read and the
@@ -300,13 +337,14 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
         mark: &mut Instant,
         timed: bool,
         traced: bool,
-    ) -> (Msg<I, W::Output>, End) {
+    ) -> Option<(Msg<I, W::Output>, End)> {
         let Item {
             index,
             attempt,
             input,
         } = item;
         if self.timeout.is_some() {
+            lock(&self.queue).running.push((index, attempt));
             *mark = Instant::now();
             self.inbox.push_quietly(Msg::Started {
                 index,
@@ -319,17 +357,30 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
         // Pool-scheduled first attempts keep a copy of the input for a retry; the driver keeps
         // the copies of later attempts. `Clone` is user code: its panic fails the attempt.
         let kept = if attempt == 1 && attempt <= retries {
-            catch_unwind(AssertUnwindSafe(|| input.clone())).map(Some)
+            panics::catch(AssertUnwindSafe(|| input.clone())).map(Some)
         } else {
             Ok(None)
         };
         let (result, keep) = match kept {
             Ok(keep) if traced => {
                 let span = self.element_span(index, attempt);
-                (span.in_scope(|| run_blocking(&*self.work, input)), keep)
+                let result = span
+                    .in_scope(|| run_blocking(&*self.work, input, (&self.name, index, attempt)));
+                (result, keep)
             }
-            Ok(keep) => (run_blocking(&*self.work, input), keep),
-            Err(payload) => (Err(TaskError::from_panic(payload.as_ref())), None),
+            Ok(keep) => (
+                run_blocking(&*self.work, input, (&self.name, index, attempt)),
+                keep,
+            ),
+            Err(payload) => (
+                Err(panics::element_panicked(
+                    &self.name,
+                    index,
+                    attempt,
+                    payload.as_ref(),
+                )),
+                None,
+            ),
         };
         let elapsed = if timed {
             let now = Instant::now();
@@ -339,6 +390,22 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
         } else {
             Duration::ZERO
         };
+        if self.timeout.is_some() {
+            let mut queue = lock(&self.queue);
+            match queue.running.iter().position(|&r| r == (index, attempt)) {
+                Some(at) => {
+                    queue.running.swap_remove(at);
+                }
+                None => {
+                    // Abandoned: the driver has moved on and the pool has replaced this thread.
+                    // The late result is dropped (outside the lock).
+                    drop(queue);
+                    drop(result);
+                    self.pool.unstuck();
+                    return None;
+                }
+            }
+        }
         let result = match self.timeout {
             // Ran past its timeout: the driver has declared (or will declare) the timeout;
             // report it as one too, so the late output is never used.
@@ -356,7 +423,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
             elapsed,
             result,
         };
-        (Msg::Done(done, keep), end)
+        Some((Msg::Done(done, keep), end))
     }
 
     /// Delivers a batch's results and, when pool-scheduled, frees the slots of finished
@@ -443,11 +510,26 @@ impl<I: Clone + Send + 'static, W: Work<I>> PoolJob for BlockingMap<I, W> {
             let traced = debug_spans_enabled();
             let started = Instant::now();
             let mut mark = started;
-            for item in batch.drain(..) {
+            let mut items = batch.drain(..);
+            while let Some(item) = items.next() {
                 if self.is_closed() {
                     continue;
                 }
-                let (msg, end) = self.run_item(item, &mut mark, timed, traced);
+                let Some((msg, end)) = self.run_item(item, &mut mark, timed, traced) else {
+                    // This thread no longer drains the map: what it holds goes back unrun.
+                    let rest: Vec<Item<I>> = items.collect();
+                    if !rest.is_empty() {
+                        let mut queue = lock(&self.queue);
+                        for item in rest.into_iter().rev() {
+                            queue.queued.push_front(item);
+                        }
+                    }
+                    if !out.is_empty() {
+                        self.inbox.push_all_quietly(&mut out);
+                        self.inbox.wake();
+                    }
+                    return 0;
+                };
                 out.push(msg);
                 match end {
                     End::Succeeded => ends.finished += 1,
@@ -459,6 +541,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> PoolJob for BlockingMap<I, W> {
                     End::Retry => ends.errors += 1,
                 }
             }
+            drop(items);
             if !timed {
                 mark = Instant::now();
                 let ran_here = u32::try_from(out.len()).unwrap_or(u32::MAX).max(1);

@@ -251,6 +251,7 @@ where
                     s.timeout,
                     pool.threads(),
                     schedule,
+                    pool.handle(),
                     Arc::clone(&s.name),
                     span.clone(),
                 ));
@@ -488,14 +489,17 @@ where
                     attempt
                 );
                 let work = Arc::clone(&self.work);
+                let map = Arc::clone(&self.s.name);
                 match self.s.timeout {
-                    None => {
-                        tasks.spawn(index, attempt, run_async(work, index, attempt, input, span))
-                    }
+                    None => tasks.spawn(
+                        index,
+                        attempt,
+                        run_async(work, map, index, attempt, input, span),
+                    ),
                     Some(limit) => tasks.spawn(
                         index,
                         attempt,
-                        run_async_timed(work, index, attempt, input, limit, span),
+                        run_async_timed(work, map, index, attempt, input, limit, span),
                     ),
                 }
             }
@@ -723,6 +727,18 @@ where
                     if let (true, Some(limit)) =
                         (self.is_current(timer.index, timer.attempt), self.s.timeout)
                     {
+                        // The attempt cannot be interrupted: the pool replaces its thread, so
+                        // the retry, or the next element, starts now.
+                        if let Exec::Blocking { map, job, pool, .. } = &self.exec {
+                            if map.0.abandon(timer.index, timer.attempt) {
+                                // Its thread no longer drains this map: queued attempts need
+                                // another.
+                                let missing = map.0.enqueue(&mut Vec::new());
+                                if missing > 0 {
+                                    pool.submit(job, missing);
+                                }
+                            }
+                        }
                         self.attempt_failed(timer.index, TaskError::timeout(limit), limit);
                     }
                 }

@@ -17,6 +17,7 @@ fn counts(pending: usize, running: usize, succeeded: usize, failed: usize) -> Co
         succeeded,
         failed,
         cancelled: 0,
+        cached: 0,
     }
 }
 

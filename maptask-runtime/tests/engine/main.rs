@@ -7,6 +7,8 @@ mod common;
 mod concurrency;
 mod events;
 mod failing;
+mod panics;
 mod props;
 mod retries;
 mod task;
+mod timeouts;
