@@ -6,12 +6,14 @@
 //! * `bad_input`: each malformed input is named, exits non-zero and writes no `outputs.pb`.
 //! * `element_failures`: how a failed element is recorded; `execute` for a plain task.
 //! * `decode_fuzz`: decoding any bytes as `inputs.pb` never panics.
+//! * `cluster`: the Kubernetes Job and the Batch submission, run by the process-array backend.
 //! * `interop`: flytekit writes inputs and reads back what this binary wrote (needs flytekit).
 
 // Linking the app registers its tasks in this test binary, for the in-process tests.
 extern crate flyte_app;
 
 mod bad_input;
+mod cluster;
 mod common;
 mod decode_fuzz;
 mod element_failures;
