@@ -7,12 +7,14 @@
 //! * `element_failures`: how a failed element is recorded; `execute` for a plain task.
 //! * `decode_fuzz`: decoding any bytes as `inputs.pb` never panics.
 //! * `s3`: inputs and outputs in an S3-compatible store (needs a server).
+//! * `cluster`: the Kubernetes Job and the Batch submission, run by the process-array backend.
 //! * `interop`: flytekit writes inputs and reads back what this binary wrote (needs flytekit).
 
 // Linking the app registers its tasks in this test binary, for the in-process tests.
 extern crate flyte_app;
 
 mod bad_input;
+mod cluster;
 mod common;
 mod decode_fuzz;
 mod element_failures;
