@@ -8,3 +8,6 @@ pub mod proto;
 
 pub use prost;
 pub use prost_types;
+pub mod collect;
+pub mod entrypoint;
+pub mod storage;
