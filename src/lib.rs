@@ -116,8 +116,13 @@ pub use maptask_cluster as cluster;
 /// * `env(KEY = "value", …)`: environment variables.
 /// * `crate = path`: where `maptask` is, when it is used behind a re-export.
 ///
-/// A task returns `T`, `()` or `Result<T, E>` with `E: std::error::Error + Send + Sync +
-/// 'static`; `Err` is a failed attempt. Return [`TaskError::permanent`] to fail without retries.
+/// A task returns `T`, `()` or a `Result` whose `Err` is a failed attempt. The error may be any
+/// `std::error::Error + Send + Sync + 'static`, an `anyhow::Error` (`anyhow::Result<T>`), a
+/// `Box<dyn Error + Send + Sync>`, a `String` or a [`TaskError`]; inside a task that returns
+/// `Result<T, TaskError>`, `?` converts any std error. Return [`TaskError::permanent`] (or turn
+/// one into an anyhow error or a box with `?`) to fail without retries. The macro recognizes a
+/// `Result` by its spelling: a type whose name ends in `Result` (`io::Result<T>`,
+/// `anyhow::Result<T>`, `MyResult<T>`); an alias named otherwise is taken for a plain value.
 /// Tasks take owned, named parameters and cannot be methods, generic, `const`, `unsafe`,
 /// `extern` or variadic.
 pub use maptask_macros::task;

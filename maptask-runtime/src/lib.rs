@@ -54,7 +54,9 @@ pub use engine::check_lengths;
 pub use events::{Counts, MapEvent, MapObserver, MapStatus};
 pub use panics::filter_element_panics;
 pub use pool::PoolStatus;
-pub use report::{ElementErrors, ElementReport, ElementStatus, MapOutcome, MapReport};
+pub use report::{
+    ElementErrors, ElementReport, ElementReports, ElementStatus, MapOutcome, MapReport,
+};
 pub use runtime::{RunOptions, Runtime, RuntimeBuilder};
 pub use work::{TaskWork, Work};
 

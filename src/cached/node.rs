@@ -99,7 +99,7 @@ where
             match decoded {
                 Ok(output) => {
                     if let Some(observer) = &options.observer {
-                        observer.on_event(&MapEvent::Cached {
+                        let event = MapEvent::Cached {
                             map: Arc::from(node),
                             index: 0,
                             counts: Counts {
@@ -108,7 +108,8 @@ where
                                 cached: 1,
                                 ..Counts::default()
                             },
-                        });
+                        };
+                        super::map::deliver(observer.as_ref(), &event);
                     }
                     return Ok(output);
                 }

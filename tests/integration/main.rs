@@ -3,6 +3,7 @@
 
 mod backend;
 mod describe;
+mod errors;
 mod map_task;
 mod task;
 mod workflow;

@@ -158,7 +158,7 @@ fn attempts_chain(failure: &ElementFailure) -> String {
         .errors
         .iter()
         .enumerate()
-        .map(|(i, e)| format!("attempt {}: {}", i + 1, error_chain(e)))
+        .map(|(i, e)| format!("attempt {}: {}", i + 1, error_chain(&**e)))
         .collect();
     format!(
         "after {} attempt{}:\n  {}",
