@@ -72,6 +72,10 @@ pub const OUTPUTS_FILE: &str = "outputs.pb";
 pub const ERROR_FILE: &str = "error.pb";
 /// When `true` (any case), a failure written to `error.pb` also exits 1, as in flytekit.
 pub const FAIL_ON_ERROR: &str = "FLYTE_FAIL_ON_ERROR";
+/// When `1`, run exactly one attempt, without the task's retries and timeout: the parent that
+/// starts this process counts attempts and enforces the timeout (the process backend of
+/// `maptask-cli` sets it).
+pub const SINGLE_ATTEMPT: &str = "MAPTASK_SINGLE_ATTEMPT";
 
 /// Runs the entrypoint on this process's arguments (after the binary's name) and environment,
 /// prints what went wrong to stderr, and returns the exit code.
@@ -212,15 +216,18 @@ pub fn execute(args: &ExecuteArgs, env: impl Fn(&str) -> Option<OsString>) -> Ou
     let fail_on_error = env(FAIL_ON_ERROR).is_some_and(|v| v.eq_ignore_ascii_case("true"));
     // A task's own panic is caught by the runtime; this catches a bug of the entrypoint itself,
     // so that Flyte still gets an error document.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_once(args, index)))
-        .unwrap_or_else(|payload| {
-            let panic = maptask_core::TaskError::from_panic(payload.as_ref());
-            Err(Stop::broken(Failure::system(
-                "Panic",
-                format!("the entrypoint itself {}", panic.message()),
-                false,
-            )))
-        });
+    let single_attempt = env(SINGLE_ATTEMPT).is_some_and(|v| v == "1");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_once(args, index, single_attempt)
+    }))
+    .unwrap_or_else(|payload| {
+        let panic = maptask_core::TaskError::from_panic(payload.as_ref());
+        Err(Stop::broken(Failure::system(
+            "Panic",
+            format!("the entrypoint itself {}", panic.message()),
+            false,
+        )))
+    });
     match result {
         Ok(outputs) => {
             let uri = storage::join(&prefix, OUTPUTS_FILE);
@@ -333,7 +340,11 @@ pub fn decode_inputs(
 }
 
 /// Finds the task, reads its inputs, runs it, and returns its outputs as a `LiteralMap`.
-fn run_once(args: &ExecuteArgs, index: Option<usize>) -> Result<LiteralMap, Stop> {
+fn run_once(
+    args: &ExecuteArgs,
+    index: Option<usize>,
+    single_attempt: bool,
+) -> Result<LiteralMap, Stop> {
     let task = args.task_name.as_str();
     let entry = registry::find(task)
         .map_err(|e| Stop::broken(Failure::user("UnknownTask", e.to_string())))?;
@@ -363,9 +374,16 @@ fn run_once(args: &ExecuteArgs, index: Option<usize>) -> Result<LiteralMap, Stop
         })?;
     // One element: one compute thread is all a blocking task can use.
     let runtime = Runtime::builder().compute_threads(1).build();
-    let output = tokio
-        .block_on(entry.run(decoded, &runtime, RunOptions::default()))
-        .map_err(|f| Stop::element(Failure::of_task(task, index, &f)))?;
+    // With `MAPTASK_SINGLE_ATTEMPT=1`, the parent counts attempts and enforces the timeout.
+    let single = match single_attempt {
+        true => entry.run_single_attempt(decoded, &runtime, RunOptions::default()),
+        false => Err(decoded),
+    };
+    let output = match single {
+        Ok(run) => tokio.block_on(run),
+        Err(decoded) => tokio.block_on(entry.run(decoded, &runtime, RunOptions::default())),
+    }
+    .map_err(|f| Stop::element(Failure::of_task(task, index, &f)))?;
     let mut outputs = LiteralMap::default();
     if entry.interface.output != TypeDesc::Unit {
         let literal = to_literal(&*output, &entry.interface.output).map_err(|e| {
