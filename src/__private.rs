@@ -16,6 +16,9 @@ pub use futures::executor::block_on;
 /// The second stage of `map_task!` and of workflow calls, called by a task's signature macro.
 pub use maptask_macros::__with_signature;
 
+/// `map_task!` itself, called by the facade's `map_task!` with the caller's path of this crate.
+pub use maptask_macros::map_task;
+
 /// The value `map_task!` builds, and the pieces it builds it from.
 pub use crate::mapped::{Bound, CriterionInput, MapParts, MapTask, Strict, Tolerant};
 
@@ -35,6 +38,20 @@ pub trait TaskParam<const I: usize> {
 pub trait BoundValue: Clone + Send + Sync + 'static {}
 
 impl<T: Clone + Send + Sync + 'static> BoundValue for T {}
+
+/// The output of a workflow node (a task's, or a mapped task's element): shared by every node
+/// that uses it, so cloned.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}`, the output of a workflow node, is not `Clone`",
+    label = "this node's output is shared with every node that uses it",
+    note = "a workflow hands each consumer its own copy of a node's output (`Send + Sync` too, since nodes run on several threads): derive `Clone` for `{Self}`, or return it in a `std::sync::Arc`"
+)]
+pub trait NodeOutput: Clone + Send + Sync + 'static {}
+
+impl<T: Clone + Send + Sync + 'static> NodeOutput for T {}
+
+/// Checks, at the user's call, that a node's output can be shared.
+pub fn node_output<T: NodeOutput>() {}
 
 /// Converts the `Err` of a `Result<T, E>` task into a [`TaskError`], whatever `E` is.
 ///

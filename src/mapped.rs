@@ -111,6 +111,13 @@ impl<T> Bound<T> {
     }
 }
 
+/// A bound value serializes as the value (a Flyte node binds it as a literal).
+impl<T: serde::Serialize> serde::Serialize for Bound<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
+}
+
 impl<T: fmt::Debug> fmt::Debug for Bound<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.value.fmt(f)
@@ -267,6 +274,11 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
         self.bound_names
     }
 
+    /// The bound values, a tuple in the order of [`bound_names`](Self::bound_names).
+    pub fn bound_values(&self) -> &B {
+        &self.work.bound
+    }
+
     /// The map's specification: concurrency, criterion, and per-element retries and timeout
     /// (the task's own unless the map overrides them).
     ///
@@ -376,6 +388,14 @@ where
     K: Tolerance,
 {
     /// Runs zipped elements on the engine.
+    ///
+    /// This is where a map's per-element outcomes are observed, and the place for per-element
+    /// hooks such as a cache: `elements` holds every element's mapped values (index `i` is
+    /// element `i`), and after `run_map` returns, `outcome.result` holds each element's output
+    /// (`None` where it failed) and `outcome.report` each element's status, attempts and errors
+    /// (`report.elements[i]`, `report.errors_of(i)`). Per-element *events*, as they happen, come
+    /// through a [`MapObserver`](maptask_runtime::MapObserver) in the options; asking for them
+    /// moves sync work off the engine's fast path (chunks without per-element messages).
     async fn run(&self, elements: Vec<M>) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
         let spec = match self.spec() {
             Ok(spec) => spec,

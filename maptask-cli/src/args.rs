@@ -27,6 +27,12 @@ pub enum Command {
     Run(RunArgs),
     /// Prints a workflow's graph.
     Graph(GraphArgs),
+    /// The Flyte container entrypoint of one element of a map task (like
+    /// `pyflyte-map-execute`); the process backend runs it too.
+    #[command(name = "map-execute")]
+    MapExecute(EntrypointArgs),
+    /// The Flyte container entrypoint of one task (like `pyflyte-execute`).
+    Execute(EntrypointArgs),
 }
 
 /// `list`.
@@ -42,6 +48,8 @@ pub struct ListArgs {
 pub enum BackendArg {
     /// In this process, on the tokio engine (the default).
     Local,
+    /// One child process of this program per element attempt, through `map-execute`.
+    Process,
 }
 
 /// `run`.
@@ -64,6 +72,14 @@ pub struct RunArgs {
     /// Prints the output as JSON on stdout, and nothing else (no progress bars).
     #[arg(long)]
     pub json: bool,
+    /// Where the process backend creates one run directory per map (inputs, outputs, logs).
+    /// The default is `maptask-runs` under the system's temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
+    /// Keeps the process backend's run directories after a success (they are always kept after
+    /// a failure, for their logs).
+    #[arg(long)]
+    pub keep_run_dir: bool,
 }
 
 /// The format of a graph.
@@ -83,4 +99,14 @@ pub struct GraphArgs {
     /// The format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
     pub format: GraphFormat,
+}
+
+/// `map-execute` and `execute`: the arguments Flyte gives the container, passed on as they are.
+#[derive(Debug, Args)]
+pub struct EntrypointArgs {
+    /// The container's arguments after the subcommand: `--inputs <uri> --output-prefix <uri>
+    /// [--raw-output-data-prefix <uri>] [--checkpoint-path <uri>] [--prev-checkpoint <uri>]
+    /// --resolver maptask -- [vars <a,b>] task-name <name>`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub args: Vec<String>,
 }

@@ -8,8 +8,9 @@
 //! }
 //! ```
 //!
-//! Subcommands: `list`, `run <workflow or task> --input name=<json> …`, `graph <workflow>`;
-//! `--help` on each, `--version`, and logs on stderr through `RUST_LOG`. Bad input exits with
+//! Subcommands: `list`, `run <workflow or task> --input name=<json> … [--backend
+//! local|process]`, `graph <workflow>`, and the Flyte container entrypoints `map-execute` and
+//! `execute`; `--help` on each, `--version`, and logs on stderr through `RUST_LOG`. Bad input exits with
 //! code 2 and a message that names the input, its Rust type and what was wrong; a failed run
 //! exits with 1 and the error chain.
 //!
@@ -19,11 +20,13 @@
 //! * `inputs` and `source`: inputs from `--input`/`--inputs` JSON, checked against the
 //!   interface, then read into the task's own types through the registry;
 //! * `commands`: one module per subcommand;
+//! * `backend`: the process backend, [`ProcessBackend`](backend::ProcessBackend);
 //! * `progress`: [`Progress`](progress::Progress), an observer of the engine's events that draws
 //!   one bar per map and one line per workflow node.
 #![warn(missing_docs)]
 
 pub mod args;
+pub mod backend;
 pub mod commands;
 pub mod error;
 pub mod inputs;
@@ -51,6 +54,16 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // The container entrypoints take Flyte's arguments verbatim (`--` included), so they go
+    // to the entrypoint's own parser; only their `--help` goes through clap.
+    if let Some(subcommand) = args.get(1).and_then(|a| a.to_str()) {
+        let help = args.get(2).is_some_and(|a| a == "--help" || a == "-h");
+        if matches!(subcommand, "map-execute" | "execute") && !help {
+            init_tracing();
+            let rest = args[1..].iter().map(|a| a.to_string_lossy().into_owned());
+            return maptask_flyte::entrypoint::run(rest);
+        }
+    }
     let name = args
         .first()
         .and_then(|arg0| std::path::Path::new(arg0).file_name())
@@ -92,6 +105,20 @@ pub fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::List(args) => commands::list::run(args, out),
         Command::Run(args) => commands::run::run(args, out),
         Command::Graph(args) => commands::graph::run(args, out),
+        // `main_from` hands these to the Flyte entrypoint before clap; here they come only from
+        // a caller of `dispatch`.
+        Command::MapExecute(args) => entrypoint("map-execute", &args.args),
+        Command::Execute(args) => entrypoint("execute", &args.args),
+    }
+}
+
+/// Runs the Flyte container entrypoint `subcommand` with `args`; a non-zero exit is an error.
+fn entrypoint(subcommand: &str, args: &[String]) -> Result<(), CliError> {
+    let all = std::iter::once(subcommand.to_owned()).chain(args.iter().cloned());
+    if maptask_flyte::entrypoint::run(all) == ExitCode::SUCCESS {
+        Ok(())
+    } else {
+        Err(CliError::Other(format!("`{subcommand}` failed")))
     }
 }
 

@@ -5,6 +5,10 @@
 
 pub mod literal;
 pub mod proto;
+pub mod serialize;
 
 pub use prost;
 pub use prost_types;
+pub mod collect;
+pub mod entrypoint;
+pub mod storage;

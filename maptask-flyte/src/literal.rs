@@ -48,6 +48,7 @@ mod de;
 mod msgpack;
 mod ser;
 mod time;
+mod tuple;
 mod types;
 
 use maptask_core::TypeDesc;
@@ -56,6 +57,7 @@ use crate::proto::core::{Literal, LiteralType};
 
 pub use de::LiteralDeserializer;
 pub use ser::none_literal;
+pub use tuple::tuple_to_literals;
 pub use types::literal_type;
 
 /// Why a value, a type or a literal could not be converted.

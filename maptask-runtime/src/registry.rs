@@ -581,6 +581,9 @@ pub struct RemoteFns {
     pub encode_inputs: fn(&(dyn Any + Send), &mut EncodeVisitor<'_>) -> Result<(), String>,
     /// Reads one `T::Output`, boxed.
     pub decode_output: DecodeOutputFn,
+    /// Runs exactly one attempt, without the task's retries and timeout: what a child process
+    /// runs when its parent counts the attempts and enforces the timeout itself.
+    pub run_once: fn(Box<dyn Any + Send>, Runtime, RunOptions) -> RunFuture,
 }
 
 /// Runs a workflow from its erased inputs on a runtime with options.
@@ -605,6 +608,34 @@ impl TaskEntry {
     pub fn with_remote(mut self, remote: Option<RemoteFns>) -> TaskEntry {
         self.remote = remote;
         self
+    }
+
+    /// Runs exactly one attempt (no retry, no timeout), when the task's types allow a map's
+    /// parent to hand it to another process; otherwise gives the inputs back. The parent
+    /// process counts the attempts and enforces the timeout (see [`RemoteFns::run_once`]).
+    pub fn run_single_attempt(
+        &self,
+        inputs: DecodedInputs,
+        runtime: &Runtime,
+        options: RunOptions,
+    ) -> Result<RunFuture, DecodedInputs> {
+        let Some(remote) = self.remote else {
+            return Err(inputs);
+        };
+        if inputs.task != self.name {
+            let message = format!(
+                "inputs decoded for task `{}` were given to task `{}`",
+                inputs.task, self.name
+            );
+            return Ok(Box::pin(async move {
+                Err(ElementFailure {
+                    index: 0,
+                    attempts: 0,
+                    errors: vec![TaskError::permanent_msg(message)],
+                })
+            }));
+        }
+        Ok((remote.run_once)(inputs.value, runtime.clone(), options))
     }
 
     /// Runs a workflow's graph on `runtime` with `options`: its maps use the runtime's backend
@@ -680,6 +711,36 @@ where
     }
 }
 
+fn run_once_erased<T: Task>(
+    inputs: Box<dyn Any + Send>,
+    runtime: Runtime,
+    options: RunOptions,
+) -> RunFuture
+where
+    T::Inputs: Clone,
+    T::Output: Serialize,
+{
+    Box::pin(async move {
+        let inputs = match inputs.downcast::<T::Inputs>() {
+            Ok(inputs) => *inputs,
+            Err(_) => {
+                return Err(ElementFailure {
+                    index: 0,
+                    attempts: 0,
+                    errors: vec![TaskError::permanent_msg(format!(
+                        "internal error: the inputs given to task `{}` are not its inputs",
+                        T::NAME
+                    ))],
+                })
+            }
+        };
+        let output = runtime
+            .run_task(T::NAME, 0, None, inputs, TaskWork::<T>::new(), options)
+            .await?;
+        Ok(Box::new(output) as TaskOutput)
+    })
+}
+
 fn decode_output_erased<T: Task>(
     de: &mut dyn erased_serde::Deserializer<'_>,
 ) -> Result<Box<dyn Any + Send>, erased_serde::Error>
@@ -689,8 +750,8 @@ where
     Ok(Box::new(erased_serde::deserialize::<T::Output>(de)?))
 }
 
-/// The probe method chosen when a task's inputs are `Serialize` and its output
-/// `DeserializeOwned`: a map's parent can hand its elements to other processes.
+/// The probe method chosen when a task's inputs are `Serialize + Clone` and its output
+/// `Serialize + DeserializeOwned`: a map's parent can hand its elements to other processes.
 pub trait RemoteViaSerde {
     /// The parent's functions.
     fn maptask_remote(&self) -> Option<RemoteFns>;
@@ -704,13 +765,14 @@ pub trait RemoteViaAnything {
 
 impl<T: Task> RemoteViaSerde for &Probe<T>
 where
-    T::Inputs: EncodeInputs,
-    T::Output: DeserializeOwned,
+    T::Inputs: EncodeInputs + Clone,
+    T::Output: DeserializeOwned + Serialize,
 {
     fn maptask_remote(&self) -> Option<RemoteFns> {
         Some(RemoteFns {
             encode_inputs: encode_erased::<T>,
             decode_output: decode_output_erased::<T>,
+            run_once: run_once_erased::<T>,
         })
     }
 }

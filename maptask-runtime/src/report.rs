@@ -59,20 +59,18 @@ pub struct ElementReport {
     /// attempts' times.
     ///
     /// Each attempt's time is exact, read from the clock when the attempt ends, except for
-    /// quick blocking attempts, whose time is a batch mean:
+    /// blocking attempts run in chunks, whose time is a chunk mean:
     ///
     /// * **Exact**: every attempt of async work; every attempt of blocking (sync) work in a map
-    ///   with a timeout (an attempt that timed out counts as exactly the timeout); and every
-    ///   blocking attempt that a compute-pool thread ran on its own, which it does whenever the
-    ///   previous attempts it ran for this map averaged 5 µs or more (slow elements are always
-    ///   taken one at a time).
-    /// * **Batch mean**: in a map of blocking work without a timeout, a pool thread whose last
-    ///   attempts averaged under 5 µs takes up to 64 attempts at once and reads the clock once
-    ///   for the whole batch. Each attempt of that batch is given the batch's wall time (from
-    ///   the start of its first attempt to the end of its last, including the copy of inputs
-    ///   kept for retries) divided by the number of attempts in it. The batch's total is exact;
-    ///   how it is shared between its attempts is not, so one unexpectedly slow attempt among
-    ///   quick ones shows as a raised mean on all of them.
+    ///   with a timeout, a backoff, a runtime-wide cap or an observer (an attempt that timed out
+    ///   counts as exactly the timeout); and every blocking attempt run in a chunk of one, which
+    ///   is how elements averaging 5 µs or more are always run.
+    /// * **Chunk mean**: other blocking maps run in chunks of consecutive elements that grow
+    ///   while their elements average under 5 µs (up to 4096). Each element of a chunk is given
+    ///   the chunk's wall time divided by the number of elements it ran (times its attempts, for
+    ///   an element that was retried). The chunk's total is exact; how it is shared between its
+    ///   elements is not, so one unexpectedly slow element among quick ones shows as a raised
+    ///   mean on all of them.
     pub duration: Duration,
 }
 
@@ -287,7 +285,8 @@ impl MapReport {
     /// output, which cannot happen for a successful map whose criterion tolerates no failure.
     pub fn require_all<O>(&self, outputs: Vec<Option<O>>) -> Result<Vec<O>, MapError> {
         if outputs.iter().all(Option::is_some) {
-            return Ok(outputs.into_iter().flatten().collect());
+            // `map_while` lets the collect reuse the buffer in place (no second allocation).
+            return Ok(outputs.into_iter().map_while(|output| output).collect());
         }
         let failures = self.failures();
         Err(MapError::TooManyFailures {

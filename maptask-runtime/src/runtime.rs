@@ -215,8 +215,9 @@ impl Runtime {
     /// failure. Inputs are cloned only for attempts that another may follow.
     ///
     /// Dropping the future, or cancelling `options.cancel`, stops every attempt. A blocking
-    /// attempt cannot be interrupted: when it times out or its map is stopped, it keeps its
-    /// compute thread until the function returns, and its result is discarded.
+    /// attempt cannot be interrupted: when it times out, the map stops waiting for it at once
+    /// and the pool replaces its thread (see [`RuntimeBuilder::max_replacement_threads`]); its
+    /// result is discarded when the function returns.
     ///
     /// ```
     /// use maptask_core::{Criterion, MapSpec, Ratio, TaskError};

@@ -8,6 +8,7 @@ use maptask_runtime::registry::{DecodeError, TaskEntry, TaskOutput};
 use maptask_runtime::{CancellationToken, MapBackend, RunOptions, Runtime};
 
 use crate::args::{BackendArg, RunArgs};
+use crate::backend::{unsupported, ProcessBackend};
 use crate::commands::find;
 use crate::error::{error_chain, CliError};
 use crate::inputs;
@@ -41,6 +42,9 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let decoded = entry
         .decode(&mut JsonSource::new(values))
         .map_err(decode_error)?;
+    if args.backend == BackendArg::Process {
+        check_process_backend(&entry)?;
+    }
 
     let backend = backend(args)?;
     let mut builder = Runtime::builder().max_in_flight(Some(args.max_in_flight));
@@ -67,6 +71,9 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
             error,
         })?;
     let result = tokio.block_on(execute(&entry, decoded, &runtime, options, cancel));
+    // Children asked to stop (a cancelled or failed map) are reaped by tasks of this runtime:
+    // give them their grace before exiting.
+    tokio.shutdown_timeout(std::time::Duration::from_secs(5));
     if let Some(progress) = &progress {
         progress.clear();
     }
@@ -91,6 +98,15 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
 fn backend(args: &RunArgs) -> Result<Option<Arc<dyn MapBackend>>, CliError> {
     match args.backend {
         BackendArg::Local => Ok(None),
+        BackendArg::Process => {
+            let parent = args
+                .run_dir
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("maptask-runs"));
+            Ok(Some(Arc::new(
+                ProcessBackend::new(parent).keep_run_dirs(args.keep_run_dir),
+            )))
+        }
     }
 }
 
@@ -168,4 +184,38 @@ fn decode_error(error: DecodeError) -> CliError {
             reason,
         },
     }
+}
+
+/// Checks, before anything runs, that every map the workflow runs (in sub-workflows too) can
+/// hand its elements to child processes.
+fn check_process_backend(entry: &TaskEntry) -> Result<(), CliError> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pending = vec![entry.name.to_owned()];
+    while let Some(name) = pending.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let workflow = find(&name)?.workflow;
+        let Some(workflow) = workflow else { continue };
+        for node in (workflow.graph)().nodes {
+            match node.kind {
+                maptask_core::NodeKind::Map => {
+                    let task = find(&node.entity)?;
+                    if let Some(reason) = unsupported(&task) {
+                        return Err(CliError::NotRunnable {
+                            entity: entry.name.to_owned(),
+                            reason: format!(
+                                "`--backend process`: map node `{}` cannot run in child \
+                                 processes: {reason}",
+                                node.id
+                            ),
+                        });
+                    }
+                }
+                maptask_core::NodeKind::Workflow => pending.push(node.entity.clone()),
+                maptask_core::NodeKind::Task => {}
+            }
+        }
+    }
+    Ok(())
 }

@@ -181,12 +181,15 @@ fn cache_codec(
     }
 }
 
-/// The function as the user wrote it, plus the lints that a task's shape triggers for no fault
-/// of the user's: a task takes owned values because elements move between threads.
+/// The function as the user wrote it, minus the lints that a task's shape triggers for no fault
+/// of the user's: a task takes owned values because elements move between threads
+/// (`needless_pass_by_value`), and cannot be generic, so not over a set's or map's hasher
+/// (`implicit_hasher`).
 fn written_back(func: &syn::ItemFn) -> syn::ItemFn {
     let mut func = func.clone();
-    func.attrs
-        .push(syn::parse_quote!(#[allow(clippy::needless_pass_by_value)]));
+    func.attrs.push(syn::parse_quote!(
+        #[allow(clippy::needless_pass_by_value, clippy::implicit_hasher)]
+    ));
     func
 }
 

@@ -21,6 +21,7 @@
 //! The scheduling below ([`Core`]) is not generic: each map instantiates only [`Buffers`]'s
 //! element loop and its buffer handling.
 
+use std::any::TypeId;
 use std::cell::UnsafeCell;
 use std::mem::ManuallyDrop;
 use std::ops::Range;
@@ -34,6 +35,7 @@ use futures::task::AtomicWaker;
 use maptask_core::TaskError;
 
 use super::inbox::lock;
+use super::inline;
 use crate::events::MapStatus;
 use crate::panics;
 use crate::pool::PoolJob;
@@ -46,6 +48,9 @@ const MAX_CHUNK: usize = 4096;
 const QUICK: Duration = Duration::from_micros(5);
 /// How long a thread drains one map before it lets other jobs of the pool have its thread.
 const QUANTUM: Duration = Duration::from_millis(2);
+/// How long the caller of a map of work known to be quick runs its elements before it hands the
+/// rest to the pool.
+const INLINE_BUDGET: Duration = Duration::from_micros(100);
 
 /// One chunk's record: elements `start..start + ran` ran (of `len` claimed), `each` long on
 /// average.
@@ -94,6 +99,8 @@ pub(crate) struct Core {
     threads: usize,
     pub(crate) name: Arc<str>,
     span: tracing::Span,
+    /// The kind of work (its type), for `inline`'s record of quick work.
+    kind: TypeId,
     claims: Mutex<Claims>,
     record: Mutex<Record>,
     /// Start nothing more: the map failed early, was cancelled, or its future was dropped.
@@ -103,11 +110,27 @@ pub(crate) struct Core {
     waker: AtomicWaker,
 }
 
-/// What a chunk's elements did, for the record.
+/// What a chunk's elements did, for the record: kept by the thread and handed in when the
+/// chunk ends (or at the first final failure), so that retried attempts take no lock.
 #[derive(Default)]
 pub(crate) struct ChunkEnd {
     /// Elements run (started), from the chunk's start.
     pub(crate) ran: usize,
+    errors: Vec<(usize, TaskError)>,
+    exceptions: Vec<Exception>,
+}
+
+impl ChunkEnd {
+    /// Moves what was kept into the record, or drops it when the map has stopped.
+    fn hand_in(&mut self, record: &mut Record) {
+        if record.verdict.is_none() {
+            record.errors.append(&mut self.errors);
+            record.exceptions.append(&mut self.exceptions);
+        } else {
+            self.errors.clear();
+            self.exceptions.clear();
+        }
+    }
 }
 
 impl Core {
@@ -116,16 +139,18 @@ impl Core {
         cap: usize,
         min_successes: usize,
         retries: u32,
-        threads: usize,
         name: Arc<str>,
         span: tracing::Span,
+        kind: TypeId,
     ) -> Core {
         Core {
+            kind,
             n,
             cap: cap.clamp(1, n.max(1)),
             min_successes,
             retries,
-            threads: threads.max(1),
+            // Set by `run`, from the pool.
+            threads: 1,
             name,
             span,
             claims: Mutex::new(Claims {
@@ -154,8 +179,32 @@ impl Core {
     pub(crate) fn start(&self) -> usize {
         let mut claims = lock(&self.claims);
         let wanted = self.threads.min(self.cap).min(self.n);
-        claims.drainers = wanted;
+        claims.drainers += wanted;
         wanted
+    }
+
+    /// The map's caller joins in as a drainer (see [`Core::drain_inline`]).
+    fn join_caller(&self) {
+        lock(&self.claims).drainers += 1;
+    }
+
+    /// The caller stops draining. Returns how many pool copies must start to run what is left.
+    fn retire_caller(&self) -> usize {
+        let mut claims = lock(&self.claims);
+        claims.drainers -= 1;
+        let startable = if self.is_closed() {
+            0
+        } else {
+            (self.cap - claims.active).min(self.n - claims.next)
+        };
+        let missing = self.threads.min(startable).saturating_sub(claims.drainers);
+        claims.drainers += missing;
+        if claims.drainers == 0 {
+            drop(claims);
+            self.done.store(true, Ordering::Release);
+            self.waker.wake();
+        }
+        missing
     }
 
     /// Stops the map with `status`, unless it has stopped already.
@@ -173,49 +222,56 @@ impl Core {
     }
 
     /// An attempt failed. Returns false when the map has stopped (the element then counts as
-    /// cancelled and must not retry).
+    /// cancelled and must not retry). A failure that another attempt follows is kept in
+    /// `local` until the chunk ends; a final one is recorded at once, since it may decide the
+    /// map.
     #[cold]
     pub(crate) fn attempt_failed(
         &self,
+        local: &mut ChunkEnd,
         index: usize,
         attempt: u32,
         error: TaskError,
         will_retry: bool,
     ) -> bool {
+        if will_retry {
+            if self.is_closed() {
+                return false;
+            }
+            local.errors.push((index, error));
+            return true;
+        }
         let mut record = lock(&self.record);
         if record.verdict.is_some() {
             return false;
         }
+        // Earlier attempts of this element first: errors stay in attempt order.
+        local.hand_in(&mut record);
         record.errors.push((index, error));
-        if !will_retry {
-            record.exceptions.push(Exception {
-                index,
-                attempts: attempt,
-                status: ElementStatus::Failed,
-            });
-            record.failed += 1;
-            if self.n - record.failed < self.min_successes {
-                self.stop_locked(&mut record, MapStatus::Failed);
-            }
+        record.exceptions.push(Exception {
+            index,
+            attempts: attempt,
+            status: ElementStatus::Failed,
+        });
+        record.failed += 1;
+        if self.n - record.failed < self.min_successes {
+            self.stop_locked(&mut record, MapStatus::Failed);
         }
         true
     }
 
     /// An element succeeded after `attempts` attempts (more than one).
     #[cold]
-    pub(crate) fn retried_ok(&self, index: usize, attempts: u32) {
-        let mut record = lock(&self.record);
-        if record.verdict.is_none() {
-            record.exceptions.push(Exception {
-                index,
-                attempts,
-                status: ElementStatus::Succeeded,
-            });
-        }
+    pub(crate) fn retried_ok(&self, local: &mut ChunkEnd, index: usize, attempts: u32) {
+        local.exceptions.push(Exception {
+            index,
+            attempts,
+            status: ElementStatus::Succeeded,
+        });
     }
 
     /// Claims the next chunk of at most `want` elements, or retires this drainer.
-    fn claim(&self, want: usize) -> Option<Range<usize>> {
+    fn claim(&self, want: usize, alone: bool) -> Option<Range<usize>> {
         let mut claims = lock(&self.claims);
         let left = self.n - claims.next;
         let free = self.cap - claims.active;
@@ -229,8 +285,17 @@ impl Core {
             return None;
         }
         // Leave work for the other threads: a share of what is left, and of the window.
-        let share = (left / (2 * self.threads)).max(1);
-        let window = (self.cap / self.threads).max(1);
+        // (The caller, before the pool joins in, is alone.)
+        let share = if alone {
+            left
+        } else {
+            (left / (2 * self.threads)).max(1)
+        };
+        let window = if alone {
+            self.cap
+        } else {
+            (self.cap / self.threads).max(1)
+        };
         let k = want.min(share).min(window).min(free).min(left).max(1);
         let start = claims.next;
         claims.next += k;
@@ -238,11 +303,20 @@ impl Core {
         Some(start..start + k)
     }
 
-    /// A chunk ended: frees its slots and records it. Returns how many more drainers can start.
-    fn chunk_ended(&self, range: Range<usize>, ran: usize, took: Duration) -> usize {
+    /// A chunk ended: frees its slots and records it. Returns how many more drainers can start
+    /// (none asked for without `company`: the caller asks when it retires).
+    fn chunk_ended(
+        &self,
+        range: Range<usize>,
+        local: &mut ChunkEnd,
+        took: Duration,
+        company: bool,
+    ) -> usize {
         let len = range.len();
+        let ran = local.ran;
         {
             let mut record = lock(&self.record);
+            local.hand_in(&mut record);
             if record.verdict.is_none() && ran > 0 {
                 let each = took / u32::try_from(ran).unwrap_or(u32::MAX);
                 record.chunks.push(ChunkLine {
@@ -255,7 +329,7 @@ impl Core {
         }
         let mut claims = lock(&self.claims);
         claims.active -= len;
-        if self.is_closed() {
+        if self.is_closed() || !company {
             return 0;
         }
         let startable = (self.cap - claims.active).min(self.n - claims.next);
@@ -268,20 +342,62 @@ impl Core {
     /// One turn of a pool thread: claims and runs chunks for a while. Returns the copies of the
     /// job to queue again (see [`PoolJob::run`]).
     pub(crate) fn drain(&self, elements: &dyn RunChunk) -> usize {
+        self.drain_for(elements, QUANTUM, 1, None).unwrap_or(0)
+    }
+
+    /// The map's caller runs chunks itself for up to `budget`, before any pool thread is woken:
+    /// a quick map ends without a thread hand-off. Returns the pool copies to start for what is
+    /// left. Only for work known to be quick (see `inline`), so that the caller, an async
+    /// worker, is never held much longer than `budget`.
+    pub(crate) fn drain_inline(
+        &self,
+        elements: &dyn RunChunk,
+        budget: Duration,
+        mean: Duration,
+    ) -> usize {
+        self.join_caller();
+        let mut extra = 0;
+        // A first chunk that the known mean time per element fits in a quarter of the budget.
+        let per = mean.as_nanos().max(1);
+        let first = usize::try_from(budget.as_nanos() / 4 / per)
+            .unwrap_or(MAX_CHUNK)
+            .clamp(1, MAX_CHUNK);
+        if self
+            .drain_for(elements, budget, first, Some(&mut extra))
+            .is_none()
+        {
+            // Retired through `claim`: nothing was left to start.
+            return extra;
+        }
+        extra + self.retire_caller()
+    }
+
+    /// Claims and runs chunks until nothing is left (`None`, retired) or `limit` has passed
+    /// (the copies to queue again). The caller (`extra` given) keeps the count of extra drainers
+    /// wanted instead of requeueing.
+    fn drain_for(
+        &self,
+        elements: &dyn RunChunk,
+        limit: Duration,
+        first: usize,
+        mut extra_out: Option<&mut usize>,
+    ) -> Option<usize> {
         let began = Instant::now();
-        let mut want = 1;
+        let mut want = first;
+        let mut local = ChunkEnd::default();
         loop {
-            let Some(range) = self.claim(want) else {
-                return 0;
-            };
+            // The caller drains before any pool thread is asked to: it is alone.
+            let alone = extra_out.is_some();
+            let range = self.claim(want, alone)?;
             // No element span when no subscriber can take a DEBUG span (checked per chunk).
             let traced = super::blocking::debug_spans_enabled();
             let started = Instant::now();
-            let ran = {
+            {
                 // Element panics skip the panic hook (see `panics`).
                 let _quiet = panics::InElement::enter();
-                elements.run_chunk(self, range.clone(), traced).ran
-            };
+                elements.run_chunk(self, range.clone(), traced, &mut local);
+            }
+            let ran = local.ran;
             let now = Instant::now();
             let took = now.saturating_duration_since(started);
             want = if ran > 0 && took < QUICK * u32::try_from(ran).unwrap_or(u32::MAX) {
@@ -289,10 +405,19 @@ impl Core {
             } else {
                 1
             };
-            let extra = self.chunk_ended(range, ran, took);
-            if extra > 0 || now.saturating_duration_since(began) >= QUANTUM {
+            inline::record_kind(
+                self.kind,
+                took / u32::try_from(ran.max(1)).unwrap_or(u32::MAX),
+            );
+            let extra = self.chunk_ended(range, &mut local, took, !alone);
+            if let Some(out) = extra_out.as_deref_mut() {
+                *out += extra;
+                if now.saturating_duration_since(began) >= limit {
+                    return Some(0);
+                }
+            } else if extra > 0 || now.saturating_duration_since(began) >= limit {
                 // Come back at the end of the pool's queue, with company if more can start.
-                return 1 + extra;
+                return Some(1 + extra);
             }
         }
     }
@@ -401,7 +526,9 @@ impl Runs {
 
 /// The typed part of a fast map: runs one chunk of elements.
 pub(crate) trait RunChunk: Send + Sync {
-    fn run_chunk(&self, core: &Core, range: Range<usize>, traced: bool) -> ChunkEnd;
+    /// Runs the elements of `range` in order, stopping before an element once the map is
+    /// closed; sets `local.ran` and keeps retried failures in `local`.
+    fn run_chunk(&self, core: &Core, range: Range<usize>, traced: bool, local: &mut ChunkEnd);
 }
 
 /// A buffer of `n` values, each moved in or out exactly once by whoever owns its index.
@@ -514,7 +641,13 @@ impl<I: Clone + Send + 'static, W: Work<I>> Buffers<I, W> {
 
     /// Runs every attempt of element `index`: retries at once on this thread.
     #[inline]
-    fn run_element(&self, index: usize, input: I, traced: bool) -> Option<W::Output> {
+    fn run_element(
+        &self,
+        local: &mut ChunkEnd,
+        index: usize,
+        input: I,
+        traced: bool,
+    ) -> Option<W::Output> {
         let core = &self.core;
         let retries = core.retries;
         let mut input = Some(input);
@@ -530,7 +663,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> Buffers<I, W> {
                     Err(payload) => {
                         let error =
                             panics::element_panicked(&core.name, index, attempt, payload.as_ref());
-                        core.attempt_failed(index, attempt, error, false);
+                        core.attempt_failed(local, index, attempt, error, false);
                         return None;
                     }
                 }
@@ -555,13 +688,14 @@ impl<I: Clone + Send + 'static, W: Work<I>> Buffers<I, W> {
             match result {
                 Ok(output) => {
                     if attempt > 1 {
-                        core.retried_ok(index, attempt);
+                        core.retried_ok(local, index, attempt);
                     }
                     return Some(output);
                 }
                 Err(error) => {
                     let will_retry = !error.is_permanent() && !last;
-                    if !core.attempt_failed(index, attempt, error, will_retry) || !will_retry {
+                    if !core.attempt_failed(local, index, attempt, error, will_retry) || !will_retry
+                    {
                         return None;
                     }
                     attempt += 1;
@@ -572,7 +706,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> Buffers<I, W> {
 }
 
 impl<I: Clone + Send + 'static, W: Work<I>> RunChunk for Buffers<I, W> {
-    fn run_chunk(&self, core: &Core, range: Range<usize>, traced: bool) -> ChunkEnd {
+    fn run_chunk(&self, core: &Core, range: Range<usize>, traced: bool, local: &mut ChunkEnd) {
         let mut i = range.start;
         while i < range.end && !core.is_closed() {
             // SAFETY: this thread claimed `range`; each index is taken and written once.
@@ -583,17 +717,17 @@ impl<I: Clone + Send + 'static, W: Work<I>> RunChunk for Buffers<I, W> {
                 {
                     Ok(Ok(output)) => Some(output),
                     Ok(Err(error)) => {
-                        core.attempt_failed(i, 1, error, false);
+                        core.attempt_failed(local, i, 1, error, false);
                         None
                     }
                     Err(payload) => {
                         let error = panics::element_panicked(&core.name, i, 1, payload.as_ref());
-                        core.attempt_failed(i, 1, error, false);
+                        core.attempt_failed(local, i, 1, error, false);
                         None
                     }
                 }
             } else {
-                self.run_element(i, input, traced)
+                self.run_element(local, i, input, traced)
             };
             unsafe { self.outputs.put(i, output) };
             i += 1;
@@ -607,7 +741,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> RunChunk for Buffers<I, W> {
                 self.outputs.put(j, None);
             }
         }
-        ChunkEnd { ran }
+        local.ran = ran;
     }
 }
 
@@ -662,10 +796,19 @@ where
     W: Work<I>,
 {
     core.threads = pool.threads().max(1);
+    let quick = inline::quick_mean::<W>();
     let buffers = Arc::new(Buffers::new(core, Arc::new(work), inputs));
     let job: Arc<dyn PoolJob> = buffers.clone();
-    let copies = buffers.core.start();
-    pool.submit(&job, copies);
+    let copies = if let Some(mean) = quick {
+        // Work known to be quick: the caller starts, and the pool joins only for what is left
+        // after the budget.
+        buffers.core.drain_inline(&*buffers, INLINE_BUDGET, mean)
+    } else {
+        buffers.core.start()
+    };
+    if copies > 0 {
+        pool.submit(&job, copies);
+    }
     drop(job);
     let status = {
         let core = &buffers.core;

@@ -4,9 +4,14 @@
 //! through the compute pool costs two thread hand-offs, tens of microseconds on a busy machine.
 //! A call known to be quick is cheaper to run where it is, even on an async worker thread. The
 //! runtime learns which work is quick: the first call of each kind of work (its Rust type) runs
-//! on the pool and is timed; the kind runs inline while every call of it took under
-//! [`INLINE_LIMIT`]. The first call that takes longer marks the kind slow for good, so an async
-//! worker is blocked for longer than the limit at most once per kind of work.
+//! on the pool and is timed; the kind runs inline while its calls take under [`INLINE_LIMIT`].
+//! The [`STRIKES`]th call that takes longer marks the kind slow for good, so an async worker is
+//! blocked for longer than the limit at most `STRIKES` times per kind of work. (One strike is
+//! not enough: on a busy machine a quick call is sometimes descheduled mid-way.)
+//!
+//! Maps on the fast path use the same record, per chunk of elements (a chunk's mean): the caller
+//! of a map of quick work runs its first elements itself, for a bounded time, before it wakes
+//! the pool (see `fast`).
 //!
 //! [`Runtime::run_task`]: crate::Runtime::run_task
 
@@ -24,27 +29,58 @@ use crate::work::Work;
 /// The longest a call may take and still run inline.
 pub(crate) const INLINE_LIMIT: Duration = Duration::from_micros(50);
 
-/// Per kind of work: `true` once quick calls were seen and no slow one, `false` once a slow
-/// call was seen.
-fn kinds() -> &'static Mutex<HashMap<TypeId, bool>> {
-    static KINDS: OnceLock<Mutex<HashMap<TypeId, bool>>> = OnceLock::new();
+/// How many slow calls make a kind of work slow for good.
+pub(crate) const STRIKES: u8 = 3;
+
+/// What is known of a kind of work.
+#[derive(Clone, Copy)]
+struct Kind {
+    /// A call took under the limit.
+    quick_seen: bool,
+    /// Calls that took longer.
+    strikes: u8,
+    /// The last quick call's time (a chunk's mean per element, for maps).
+    mean: Duration,
+}
+
+fn kinds() -> &'static Mutex<HashMap<TypeId, Kind>> {
+    static KINDS: OnceLock<Mutex<HashMap<TypeId, Kind>>> = OnceLock::new();
     KINDS.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 /// Whether calls of `W` run inline.
 pub(crate) fn is_quick<W: 'static>() -> bool {
+    quick_mean::<W>().is_some()
+}
+
+/// The last quick call's time, when calls of `W` run inline.
+pub(crate) fn quick_mean<W: 'static>() -> Option<Duration> {
     lock(kinds())
         .get(&TypeId::of::<W>())
-        .copied()
-        .unwrap_or(false)
+        .filter(|k| k.quick_seen && k.strikes < STRIKES)
+        .map(|k| k.mean)
 }
 
 /// Records how long a call of `W` took.
 pub(crate) fn record<W: 'static>(took: Duration) {
+    record_kind(TypeId::of::<W>(), took);
+}
+
+/// Records how long a call of the kind of work `kind` took.
+pub(crate) fn record_kind(kind: TypeId, took: Duration) {
     let quick = took < INLINE_LIMIT;
     let mut kinds = lock(kinds());
-    let entry = kinds.entry(TypeId::of::<W>()).or_insert(quick);
-    *entry &= quick;
+    let entry = kinds.entry(kind).or_insert(Kind {
+        quick_seen: false,
+        strikes: 0,
+        mean: Duration::ZERO,
+    });
+    if quick {
+        entry.quick_seen = true;
+        entry.mean = took;
+    } else {
+        entry.strikes = entry.strikes.saturating_add(1);
+    }
 }
 
 /// Runs every attempt of one call of `work` on this thread, as the engine would: up to

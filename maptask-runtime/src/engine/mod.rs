@@ -3,6 +3,7 @@
 mod attempt;
 mod blocking;
 mod driver;
+mod erased;
 mod fast;
 mod inbox;
 mod inline;
@@ -22,6 +23,7 @@ use crate::report::{ElementReports, ElementStatus, MapOutcome, MapReport};
 use crate::runtime::{RunOptions, RuntimeInner};
 use crate::work::Work;
 use driver::{Driver, Settings};
+use erased::{ErasedInput, ErasedWork};
 
 /// Checks that the mapped inputs all have the same length, and returns it.
 ///
@@ -135,15 +137,52 @@ where
             },
             min_successes,
             spec.retries,
-            1,
             Arc::from(spec.name.as_str()),
             span.clone(),
+            std::any::TypeId::of::<W>(),
         );
         let pool = runtime.pool();
         return fast::run(&pool, core, work, inputs, options.cancel, started_at)
             .instrument(span)
             .await;
     }
+    // Everything else runs on the general engine, compiled once for boxed elements.
+    let inputs: Vec<ErasedInput> = inputs.into_iter().map(ErasedInput::new).collect();
+    let outcome = run_general(
+        runtime,
+        spec,
+        n,
+        min_successes,
+        inputs,
+        ErasedWork::new(work),
+        options,
+        started_at,
+    )
+    .await;
+    let MapOutcome { result, report } = outcome;
+    let result = match result {
+        Ok(outputs) => erased::unbox_outputs(outputs).ok_or_else(|| MapError::Internal {
+            map: report.map.clone(),
+            message: "an element's output has the wrong type".to_owned(),
+        }),
+        Err(error) => Err(error),
+    };
+    MapOutcome { result, report }
+}
+
+/// The general engine: the driver, on boxed elements. Not generic, so that it is compiled
+/// once, in this crate.
+#[allow(clippy::too_many_arguments)]
+fn run_general<'a>(
+    runtime: &'a Arc<RuntimeInner>,
+    spec: &'a MapSpec,
+    n: usize,
+    min_successes: usize,
+    inputs: Vec<ErasedInput>,
+    work: ErasedWork,
+    options: RunOptions,
+    started_at: Instant,
+) -> futures::future::BoxFuture<'a, MapOutcome<erased::AnyOutput>> {
     let settings = Settings {
         name: Arc::from(spec.name.as_str()),
         n,
@@ -165,12 +204,13 @@ where
         started_at,
     );
     let span = driver.span.clone();
-    async move {
-        let status = std::future::poll_fn(|cx| driver.poll_run(cx)).await;
-        driver.finish(status)
-    }
-    .instrument(span)
-    .await
+    Box::pin(
+        async move {
+            let status = std::future::poll_fn(|cx| driver.poll_run(cx)).await;
+            driver.finish(status)
+        }
+        .instrument(span),
+    )
 }
 
 pub(crate) async fn run_task<I, W>(
@@ -259,6 +299,10 @@ fn finish_report<O>(
         match element.status {
             ElementStatus::NotStarted => totals.pending += len,
             ElementStatus::Succeeded => totals.succeeded += len,
+            ElementStatus::Cached => {
+                totals.succeeded += len;
+                totals.cached += len;
+            }
             ElementStatus::Failed => totals.failed += len,
             ElementStatus::Cancelled => totals.cancelled += len,
             // The engine never produces it; a cached element is a success.

@@ -157,15 +157,15 @@ fn bad_inputs_exit_2_with_a_message_naming_the_input() {
         ),
         (
             &["run", "demo.nope"],
-            "error: no task or workflow named `demo.nope` in this binary; known: `demo.noop`, `demo.noops`, `demo.render`, `demo.render_all`, `demo.scale`, `demo.scale_sum`, `demo.total`\n",
+            "error: no task or workflow named `demo.nope` in this binary; known: `demo.flaky`, `demo.flaky_all`, `demo.noop`, `demo.noops`, `demo.render`, `demo.render_all`, `demo.report`, `demo.reports`, `demo.scale`, `demo.scale_sum`, `demo.sleepy`, `demo.sleepy_all`, `demo.total`\n",
         ),
         (
             &["graph", "demo.nope"],
-            "error: no task or workflow named `demo.nope` in this binary; known: `demo.noop`, `demo.noops`, `demo.render`, `demo.render_all`, `demo.scale`, `demo.scale_sum`, `demo.total`\n",
+            "error: no task or workflow named `demo.nope` in this binary; known: `demo.flaky`, `demo.flaky_all`, `demo.noop`, `demo.noops`, `demo.render`, `demo.render_all`, `demo.report`, `demo.reports`, `demo.scale`, `demo.scale_sum`, `demo.sleepy`, `demo.sleepy_all`, `demo.total`\n",
         ),
         (
             &["graph", "demo.scale"],
-            "error: `demo.scale` is a task, not a workflow; workflows: `demo.noops`, `demo.render_all`, `demo.scale_sum`\n",
+            "error: `demo.scale` is a task, not a workflow; workflows: `demo.flaky_all`, `demo.noops`, `demo.render_all`, `demo.reports`, `demo.scale_sum`, `demo.sleepy_all`\n",
         ),
         (
             &["run", "demo.render_all", "--input", "xs"],
@@ -192,7 +192,7 @@ fn an_unknown_backend_is_a_usage_error() {
         .code(2)
         .stdout("")
         .stderr(predicate::str::starts_with(
-            "error: invalid value 'cloud' for '--backend <BACKEND>'\n  [possible values: local",
+            "error: invalid value 'cloud' for '--backend <BACKEND>'\n  [possible values: local, process]",
         ));
 }
 
