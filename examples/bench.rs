@@ -1,4 +1,4 @@
-//! The benchmark table of issue #6: the overhead of `map_task!` per element, against floors
+//! The benchmark table of issues #6 and #14: the overhead of `map_task!` per element, against floors
 //! measured in the same process and the same run.
 //!
 //! ```text
@@ -20,7 +20,13 @@
 //! 4. peak RSS growth per element at n = 10^6 for scenario 1, each figure in a fresh child
 //!    process, against the 16 bytes of the input and output values;
 //! 5. n = 10^5, 10% of the elements fail once then succeed (retries = 1): ns per element,
-//!    against scenario 1 at the same n, measured in the same rounds.
+//!    against scenario 1 at the same n, measured in the same rounds;
+//! 6. a `#[workflow]` chaining ten quick sync nodes: time per node, against the same chain by
+//!    hand with one `spawn_blocking` per node, and against the plain calls.
+//!
+//! Scenario 1 runs n = 10^3 to 10^7 against three more floors: a sequential loop, rayon's
+//! `par_iter().map().collect()`, and `tokio::task::spawn_blocking` over one chunk per core.
+//! Scenario 3 adds rayon and the chunked `spawn_blocking`.
 //!
 //! Every timed figure is the median of several rounds; in each round every variant runs once,
 //! in turn, so that drift of the machine hits them alike.
@@ -68,6 +74,27 @@ fn spin(seed: u64, iters: u64) -> u64 {
         x ^= x << 17;
     }
     x
+}
+
+/// Scenario 6: one quick step of a chain of workflow nodes.
+#[task]
+fn step(x: i64) -> i64 {
+    x + 1
+}
+
+/// Scenario 6: ten quick sync nodes in a chain.
+#[workflow]
+fn chain10(x: i64) -> i64 {
+    let a = step(x);
+    let b = step(a);
+    let c = step(b);
+    let d = step(c);
+    let e = step(d);
+    let f = step(e);
+    let g = step(f);
+    let h = step(g);
+    let i = step(h);
+    step(i)
 }
 
 /// Per-element attempt flags for scenario 5, indexed by the input.
@@ -174,6 +201,20 @@ struct Timed {
     median: Duration,
     /// Fastest per call.
     min: Duration,
+    /// Slowest per call.
+    max: Duration,
+}
+
+impl Timed {
+    /// The spread of the rounds around the median, as `-a%/+b%`.
+    fn spread(&self) -> String {
+        let m = self.median.as_secs_f64().max(1e-12);
+        format!(
+            "-{:.0}%/+{:.0}%",
+            (m - self.min.as_secs_f64()) / m * 100.0,
+            (self.max.as_secs_f64() - m) / m * 100.0
+        )
+    }
 }
 
 fn per_call(samples: &mut [Duration], batch: usize) -> Timed {
@@ -182,6 +223,7 @@ fn per_call(samples: &mut [Duration], batch: usize) -> Timed {
     Timed {
         median: samples[samples.len() / 2] / b,
         min: samples[0] / b,
+        max: samples[samples.len() - 1] / b,
     }
 }
 
@@ -297,7 +339,7 @@ impl Options {
                 }
                 "-h" | "--help" => {
                     println!(
-                        "usage: bench [--quick] [--json PATH] [--only 1,2,3,4,5] [--sizes N,..]"
+                        "usage: bench [--quick] [--json PATH] [--only 1,2,3,4,5,6] [--sizes N,..]"
                     );
                     std::process::exit(0);
                 }
@@ -344,21 +386,65 @@ fn noop_map(c: usize) -> MapTask<noop, (i64,), (), maptask::Strict> {
     map_task!(noop).with_concurrency(c)
 }
 
+/// Floor: `tokio::task::spawn_blocking` over one contiguous chunk per core, outputs
+/// concatenated in order.
+async fn floor_spawn_blocking_chunks(xs: Vec<i64>) -> Vec<i64> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let chunk = xs.len().div_ceil(cores).max(1);
+    let mut handles = Vec::with_capacity(cores);
+    let mut xs = xs;
+    while !xs.is_empty() {
+        let rest = xs.split_off(chunk.min(xs.len()));
+        let part = std::mem::replace(&mut xs, rest);
+        handles.push(tokio::task::spawn_blocking(move || {
+            part.into_iter().map(noop).collect::<Vec<i64>>()
+        }));
+    }
+    let mut out = Vec::new();
+    for handle in handles {
+        let part = handle.await.expect("no panic");
+        if out.is_empty() {
+            out = part;
+        } else {
+            out.extend(part);
+        }
+    }
+    out
+}
+
+/// The variants of scenario 1, in column order.
+const S1_NAMES: [&str; 7] = [
+    "map_task",
+    "engine",
+    "sequential",
+    "rayon",
+    "spawn_blocking_chunks",
+    "floor_spawn",
+    "floor_buffer",
+];
+
 async fn scenario1(sizes: &[usize], quick: bool) -> Vec<Value> {
-    println!("\n## 1. no-op sync task: ns per element (median of rounds)\n");
     println!(
-        "| n | concurrency | map_task! | engine (run_map) | floor (a) spawn+semaphore | floor (b) buffer_unordered | ratio to faster floor |"
+        "\n## 1. no-op sync task: ns per element (median of rounds, spread -fastest/+slowest)\n"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| n | concurrency | map_task! | engine (run_map) | sequential loop | rayon | spawn_blocking x cores | spawn+semaphore | buffer_unordered | map_task! / rayon | map_task! / sequential | map_task! / spawn_blocking |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut rows = Vec::new();
     for &n in sizes {
-        for c in [0usize, 64] {
+        // Windows only up to 10^6; the per-element tokio floors only up to 10^6 (seconds each
+        // beyond).
+        let windows: &[usize] = if n > 1_000_000 { &[0] } else { &[0, 64] };
+        for &c in windows {
             let (batch, rounds_n) = match n {
                 0..=2_000 => (if quick { 50 } else { 400 }, if quick { 3 } else { 9 }),
                 2_001..=20_000 => (if quick { 5 } else { 40 }, if quick { 3 } else { 9 }),
-                20_001..=200_000 => (if quick { 1 } else { 4 }, if quick { 3 } else { 7 }),
-                _ => (1, if quick { 2 } else { 7 }),
+                20_001..=200_000 => (if quick { 2 } else { 8 }, if quick { 3 } else { 7 }),
+                200_001..=2_000_000 => (1, if quick { 3 } else { 7 }),
+                _ => (1, if quick { 3 } else { 5 }),
             };
+            let per_element_floors = n <= 1_000_000;
             let map = noop_map(c);
             let spec = MapSpec::new("noop.engine").concurrency(c);
             let run = |v: usize| -> BoxFutDur {
@@ -379,46 +465,82 @@ async fn scenario1(sizes: &[usize], quick: bool) -> Vec<Value> {
                         .await
                         .into_all()
                         .expect("no failure"))),
-                    2 => Box::pin(timed_batch!(n, batch, |xs| floor_spawn(
+                    2 => Box::pin(timed_batch!(n, batch, |xs| xs
+                        .iter()
+                        .map(|&x| noop(x))
+                        .collect::<Vec<i64>>())),
+                    3 => Box::pin(timed_batch!(n, batch, |xs| {
+                        use rayon::prelude::*;
+                        xs.par_iter().map(|&x| noop(x)).collect::<Vec<i64>>()
+                    })),
+                    4 => {
+                        Box::pin(timed_batch!(n, batch, |xs| floor_spawn_blocking_chunks(xs).await))
+                    }
+                    5 if per_element_floors => Box::pin(timed_batch!(n, batch, |xs| floor_spawn(
                         xs,
                         c,
                         |x| async move { noop(x) }
                     )
                     .await)),
-                    _ => Box::pin(timed_batch!(n, batch, |xs| floor_buffer(
+                    6 if per_element_floors => Box::pin(timed_batch!(n, batch, |xs| floor_buffer(
                         xs,
                         c,
                         |x| async move { noop(x) }
                     )
                     .await)),
+                    _ => Box::pin(async { Duration::ZERO }),
                 }
             };
-            let names = ["map_task", "engine", "floor_spawn", "floor_buffer"];
-            let t = rounds_timed(&names, &run, rounds_n).await;
-            let per = |i: usize| ns_per(t[i].median, n * batch);
-            let [ours, engine, spawn, buffer] = [per(0), per(1), per(2), per(3)];
-            let faster = spawn.min(buffer);
+            let t = rounds_timed(&S1_NAMES, &run, rounds_n).await;
+            let per = |i: usize| {
+                if i >= 5 && !per_element_floors {
+                    f64::NAN
+                } else {
+                    ns_per(t[i].median, n * batch)
+                }
+            };
+            let cell = |i: usize| {
+                if per(i).is_nan() {
+                    "-".to_owned()
+                } else {
+                    format!("{:.2} ({})", per(i), t[i].spread())
+                }
+            };
+            let ours = per(0);
+            let (seq, rayon, chunks) = (per(2), per(3), per(4));
             println!(
-                "| {n} | {} | {ours:.1} | {engine:.1} | {spawn:.1} | {buffer:.1} | {:.2}x |",
+                "| {n} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2}x | {:.2}x | {:.2}x |",
                 conc_label(c),
-                ours / faster
+                cell(0),
+                cell(1),
+                cell(2),
+                cell(3),
+                cell(4),
+                cell(5),
+                cell(6),
+                ours / rayon,
+                ours / seq,
+                ours / chunks,
             );
-            rows.push(json!({
-                "n": n,
-                "concurrency": c,
-                "batch": batch,
-                "rounds": rounds_n,
-                "map_task_ns": ours,
-                "engine_ns": engine,
-                "floor_spawn_ns": spawn,
-                "floor_buffer_ns": buffer,
-                "map_task_min_ns": ns_per(t[0].min, n * batch),
-                "engine_min_ns": ns_per(t[1].min, n * batch),
-                "floor_spawn_min_ns": ns_per(t[2].min, n * batch),
-                "floor_buffer_min_ns": ns_per(t[3].min, n * batch),
-                "ratio_to_faster_floor": ours / faster,
-                "engine_ratio_to_faster_floor": engine / faster,
-            }));
+            let mut row = serde_json::Map::new();
+            row.insert("n".into(), json!(n));
+            row.insert("concurrency".into(), json!(c));
+            row.insert("batch".into(), json!(batch));
+            row.insert("rounds".into(), json!(rounds_n));
+            for (i, name) in S1_NAMES.iter().enumerate() {
+                if !per(i).is_nan() {
+                    row.insert(format!("{name}_ns"), json!(per(i)));
+                    row.insert(format!("{name}_min_ns"), json!(ns_per(t[i].min, n * batch)));
+                    row.insert(format!("{name}_max_ns"), json!(ns_per(t[i].max, n * batch)));
+                }
+            }
+            row.insert("ratio_to_rayon".into(), json!(ours / rayon));
+            row.insert("ratio_to_sequential".into(), json!(ours / seq));
+            row.insert(
+                "ratio_to_spawn_blocking_chunks".into(),
+                json!(ours / chunks),
+            );
+            rows.push(Value::Object(row));
         }
     }
     rows
@@ -481,23 +603,27 @@ async fn scenario2(n: usize, c: usize, rounds_n: usize) -> Value {
         ms(sleep),
         ms(reachable)
     );
-    println!("| n | concurrency | ideal n/c x 10 ms | variant | wall | ratio to ideal | ratio to n/c x measured sleep |");
-    println!("|---:|---:|---:|---|---:|---:|---:|");
+    println!("| n | concurrency | ideal n/c x 10 ms | variant | wall (spread) | ratio to hand-written tokio (spawn+semaphore), same run | ratio to ideal | ratio to n/c x measured sleep |");
+    println!("|---:|---:|---:|---|---:|---:|---:|---:|");
     let mut variants_json = serde_json::Map::new();
+    let floor = t[1].median.as_secs_f64();
     for (variant, timed) in variants.iter().zip(&t) {
         let ratio = timed.median.as_secs_f64() / ideal.as_secs_f64();
         let ratio_reachable = timed.median.as_secs_f64() / reachable.as_secs_f64();
+        let ratio_floor = timed.median.as_secs_f64() / floor;
         println!(
-            "| {n} | {c} | {:.1} ms | {} | {:.1} ms | {ratio:.3}x | {ratio_reachable:.3}x |",
+            "| {n} | {c} | {:.1} ms | {} | {:.1} ms ({}) | {ratio_floor:.3}x | {ratio:.3}x | {ratio_reachable:.3}x |",
             ms(ideal),
             variant.name,
-            ms(timed.median)
+            ms(timed.median),
+            timed.spread()
         );
         variants_json.insert(
             variant.name.into(),
             json!({
-                "wall_ms": ms(timed.median), "min_ms": ms(timed.min), "ratio_to_ideal": ratio,
-                "ratio_to_measured_sleeps": ratio_reachable,
+                "wall_ms": ms(timed.median), "min_ms": ms(timed.min), "max_ms": ms(timed.max),
+                "ratio_to_ideal": ratio, "ratio_to_measured_sleeps": ratio_reachable,
+                "ratio_to_floor_spawn": ratio_floor,
             }),
         );
     }
@@ -594,6 +720,39 @@ async fn scenario3(n: usize, rounds_n: usize) -> Value {
                 })
             }),
         },
+        Variant {
+            name: "rayon",
+            run: Box::new(move |_| {
+                Box::pin(async move {
+                    use rayon::prelude::*;
+                    let out: Vec<u64> = seeds().par_iter().map(|&s| crunch(s, iters)).collect();
+                    assert_eq!(out.len(), n);
+                })
+            }),
+        },
+        Variant {
+            name: "spawn_blocking_chunks",
+            run: Box::new(move |_| {
+                Box::pin(async move {
+                    let xs = seeds();
+                    let half = xs.len().div_ceil(cores).max(1);
+                    let mut handles = Vec::new();
+                    for part in xs.chunks(half) {
+                        let part = part.to_vec();
+                        handles.push(tokio::task::spawn_blocking(move || {
+                            part.into_iter()
+                                .map(|s| crunch(s, iters))
+                                .collect::<Vec<u64>>()
+                        }));
+                    }
+                    let mut total = 0;
+                    for h in handles {
+                        total += h.await.expect("no panic").len();
+                    }
+                    assert_eq!(total, n);
+                })
+            }),
+        },
     ];
     let timed = rounds(&variants, rounds_n, 1).await;
     let t = timed[0].median / probe as u32;
@@ -602,20 +761,24 @@ async fn scenario3(n: usize, rounds_n: usize) -> Value {
         "t = {:.3} ms single-threaded, cores = {cores}\n",
         t.as_secs_f64() * 1e3
     );
-    println!("| n | ideal n x t / cores | variant | wall | ratio to ideal |");
-    println!("|---:|---:|---|---:|---:|");
+    println!("| n | ideal n x t / cores | variant | wall (spread) | ratio to rayon, same run | ratio to ideal |");
+    println!("|---:|---:|---|---:|---:|---:|");
     let mut variants_json = serde_json::Map::new();
+    let rayon = timed[4].median.as_secs_f64();
     for (variant, tm) in variants.iter().zip(&timed).skip(1) {
         let ratio = tm.median.as_secs_f64() / ideal.as_secs_f64();
+        let ratio_rayon = tm.median.as_secs_f64() / rayon;
         println!(
-            "| {n} | {:.1} ms | {} | {:.1} ms | {ratio:.3}x |",
+            "| {n} | {:.1} ms | {} | {:.1} ms ({}) | {ratio_rayon:.3}x | {ratio:.3}x |",
             ms(ideal),
             variant.name,
-            ms(tm.median)
+            ms(tm.median),
+            tm.spread()
         );
         variants_json.insert(
             variant.name.into(),
-            json!({"wall_ms": ms(tm.median), "min_ms": ms(tm.min), "ratio_to_ideal": ratio}),
+            json!({"wall_ms": ms(tm.median), "min_ms": ms(tm.min), "max_ms": ms(tm.max),
+                   "ratio_to_ideal": ratio, "ratio_to_rayon": ratio_rayon}),
         );
     }
     json!({
@@ -786,13 +949,17 @@ async fn scenario5(n: usize, rounds_n: usize) -> Value {
     ];
     println!("| variant | ns per element | ratio to scenario 1 (same n, unbounded) |");
     println!("|---|---:|---:|");
-    println!("| scenario 1: no-op, retries = 0 | {noop_ns:.1} | 1.00x |");
+    println!(
+        "| scenario 1: no-op, retries = 0 | {noop_ns:.1} ({}) | 1.00x |",
+        t[2].spread()
+    );
     println!(
         "| no-op, retries = 1, no failure | {retry_ns:.1} | {:.2}x |",
         retry_ns / noop_ns
     );
     println!(
-        "| 10% fail once, retries = 1 | {flaky_ns:.1} | {:.2}x |",
+        "| 10% fail once, retries = 1 | {flaky_ns:.1} ({}) | {:.2}x |",
+        t[0].spread(),
         flaky_ns / noop_ns
     );
     json!({
@@ -805,55 +972,131 @@ async fn scenario5(n: usize, rounds_n: usize) -> Value {
 
 // ---------------------------------------------------------------------------------------------
 
-/// Checks the figures against the goals of issue #6 and prints the verdicts.
+// ---------------------------------------------------------------------------------------------
+// Scenario 6.
+
+const CHAIN: usize = 10;
+
+async fn scenario6(calls: usize, rounds_n: usize) -> Value {
+    println!(
+        "\n## 6. a chain of {CHAIN} quick sync workflow nodes: time per node (median of {rounds_n} rounds of {calls} workflow calls)\n"
+    );
+    let run = |v: usize| -> BoxFutDur {
+        Box::pin(async move {
+            let start = Instant::now();
+            for x in 0..calls as i64 {
+                let y = match v {
+                    0 => chain10::run(x).await.expect("no failure"),
+                    // Floor: the same chain written by hand, one `spawn_blocking` per node.
+                    1 => {
+                        let mut y = x;
+                        for _ in 0..CHAIN {
+                            y = tokio::task::spawn_blocking(move || step(y))
+                                .await
+                                .expect("no panic");
+                        }
+                        y
+                    }
+                    // Floor: the plain function calls.
+                    _ => {
+                        let mut y = x;
+                        for _ in 0..CHAIN {
+                            y = step(black_box(y));
+                        }
+                        y
+                    }
+                };
+                assert_eq!(y, x + CHAIN as i64);
+            }
+            start.elapsed()
+        })
+    };
+    let names = ["workflow", "spawn_blocking_chain", "plain_calls"];
+    let t = rounds_timed(&names, &run, rounds_n).await;
+    let per_node = |i: usize| ns_per(t[i].median, calls * CHAIN) / 1e3;
+    println!("| variant | µs per node (spread) |");
+    println!("|---|---:|");
+    let mut variants_json = serde_json::Map::new();
+    for (i, name) in names.iter().enumerate() {
+        println!("| {name} | {:.3} ({}) |", per_node(i), t[i].spread());
+        variants_json.insert(
+            (*name).into(),
+            json!({
+                "us_per_node": per_node(i),
+                "min_us_per_node": ns_per(t[i].min, calls * CHAIN) / 1e3,
+                "max_us_per_node": ns_per(t[i].max, calls * CHAIN) / 1e3,
+            }),
+        );
+    }
+    json!({"chain": CHAIN, "calls": calls, "variants": variants_json})
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Checks the figures against the goals of issue #14 and prints the verdicts.
 fn goals(report: &serde_json::Map<String, Value>) -> Value {
     let mut rows: Vec<(String, f64, f64, &str)> = Vec::new();
     if let Some(Value::Array(s1)) = report.get("scenario1") {
-        let largest = s1.iter().filter_map(|r| r["n"].as_u64()).max().unwrap_or(0);
-        for row in s1.iter().filter(|r| r["n"].as_u64() == Some(largest)) {
-            let c = row["concurrency"].as_u64().unwrap_or(0) as usize;
-            let label = format!(
-                "1. map_task! / faster floor, n = {largest}, concurrency {}",
-                conc_label(c)
-            );
-            rows.push((
-                label,
-                row["ratio_to_faster_floor"].as_f64().unwrap_or(f64::NAN),
-                1.2,
-                "x",
-            ));
-        }
-    }
-    for (key, label) in [
-        ("scenario2", "2. map_task! / ideal"),
-        ("scenario3", "3. map_task! / ideal"),
-    ] {
-        if let Some(ratio) = report
-            .get(key)
-            .and_then(|s| s["variants"]["map_task"]["ratio_to_ideal"].as_f64())
-        {
-            rows.push((label.into(), ratio, 1.15, "x"));
-        }
-    }
-    if let Some(s4) = report.get("scenario4") {
-        for variant in ["map_task", "map_task_c64"] {
-            if let Some(b) = s4["variants"][variant]["overhead_per_element_bytes"].as_f64() {
+        let unbounded: Vec<&Value> = s1
+            .iter()
+            .filter(|r| r["concurrency"].as_u64() == Some(0))
+            .collect();
+        for row in &unbounded {
+            let n = row["n"].as_u64().unwrap_or(0);
+            if n == 100_000 || n == 1_000_000 {
                 rows.push((
-                    format!("4. {variant}: overhead bytes per element"),
-                    b,
-                    150.0,
-                    " B",
+                    format!("1. map_task! / rayon, no-op, n = {n}"),
+                    row["ratio_to_rayon"].as_f64().unwrap_or(f64::NAN),
+                    3.0,
+                    "x",
                 ));
             }
         }
+        let costs: Vec<(u64, f64)> = unbounded
+            .iter()
+            .filter_map(|r| Some((r["n"].as_u64()?, r["map_task_ns"].as_f64()?)))
+            .collect();
+        if costs.len() >= 2 {
+            let mut sorted: Vec<f64> = costs.iter().map(|c| c.1).collect();
+            sorted.sort_by(f64::total_cmp);
+            let median = sorted[sorted.len() / 2];
+            let deviation = costs
+                .iter()
+                .map(|c| (c.1 / median - 1.0).abs())
+                .fold(0.0, f64::max);
+            let (lo, hi) = (costs[0].0, costs[costs.len() - 1].0);
+            rows.push((
+                format!("1. map_task! ns per element, n = {lo}..{hi}: largest deviation from their median"),
+                deviation * 100.0,
+                30.0,
+                "%",
+            ));
+        }
+    }
+    if let Some(ratio) = report
+        .get("scenario3")
+        .and_then(|s| s["variants"]["map_task"]["ratio_to_rayon"].as_f64())
+    {
+        rows.push(("3. CPU-bound map_task! / rayon".into(), ratio, 1.05, "x"));
     }
     if let Some(ratio) = report
         .get("scenario5")
         .and_then(|s| s["ratio_to_scenario1"].as_f64())
     {
-        rows.push(("5. failure path / scenario 1".into(), ratio, 2.0, "x"));
+        rows.push(("5. failure path / no-op, same n".into(), ratio, 1.5, "x"));
     }
-    println!("\n## Goals\n");
+    if let Some(us) = report
+        .get("scenario6")
+        .and_then(|s| s["variants"]["workflow"]["us_per_node"].as_f64())
+    {
+        rows.push((
+            "6. sync workflow node in a chain, µs".into(),
+            us,
+            5.0,
+            " µs",
+        ));
+    }
+    println!("\n## Goals (issue #14)\n");
     println!("| goal | measured | target | met |");
     println!("|---|---:|---:|---|");
     let mut out = Vec::new();
@@ -961,7 +1204,7 @@ fn main() {
         if quick {
             vec![1_000, 10_000, 100_000]
         } else {
-            vec![1_000, 10_000, 1_000_000]
+            vec![1_000, 10_000, 100_000, 1_000_000, 10_000_000]
         }
     });
     let options = Arc::new(options);
@@ -1004,6 +1247,12 @@ fn main() {
         let s5 =
             rt.block_on(async move { tokio::spawn(scenario5(n, r)).await.expect("scenario 5") });
         report.insert("scenario5".into(), s5);
+    }
+    if options.runs(6) {
+        let (calls, r) = if quick { (200, 3) } else { (2_000, 7) };
+        let s6 = rt
+            .block_on(async move { tokio::spawn(scenario6(calls, r)).await.expect("scenario 6") });
+        report.insert("scenario6".into(), s6);
     }
     let goals = goals(&report);
     report.insert("goals".into(), goals);

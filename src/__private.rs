@@ -16,6 +16,9 @@ pub use futures::executor::block_on;
 /// The second stage of `map_task!` and of workflow calls, called by a task's signature macro.
 pub use maptask_macros::__with_signature;
 
+/// `map_task!` itself, called by the facade's `map_task!` with the caller's path of this crate.
+pub use maptask_macros::map_task;
+
 /// The value `map_task!` builds, and the pieces it builds it from.
 pub use crate::mapped::{Bound, CriterionInput, MapParts, MapTask, Strict, Tolerant};
 
@@ -36,19 +39,158 @@ pub trait BoundValue: Clone + Send + Sync + 'static {}
 
 impl<T: Clone + Send + Sync + 'static> BoundValue for T {}
 
-/// An error type a task can fail with.
+/// The output of a workflow node (a task's, or a mapped task's element): shared by every node
+/// that uses it, so cloned.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a task's error type",
-    label = "this error type does not implement `std::error::Error + Send + Sync + 'static`",
-    note = "return an error type that implements `std::error::Error`, e.g. `maptask::TaskError` (`TaskError::msg(text)`) or one derived with `thiserror`"
+    message = "`{Self}`, the output of a workflow node, is not `Clone`",
+    label = "this node's output is shared with every node that uses it",
+    note = "a workflow hands each consumer its own copy of a node's output (`Send + Sync` too, since nodes run on several threads): derive `Clone` for `{Self}`, or return it in a `std::sync::Arc`"
 )]
-pub trait TaskErrorType: std::error::Error + Send + Sync + 'static {}
+pub trait NodeOutput: Clone + Send + Sync + 'static {}
 
-impl<E: std::error::Error + Send + Sync + 'static> TaskErrorType for E {}
+impl<T: Clone + Send + Sync + 'static> NodeOutput for T {}
 
-/// Converts what a `Result<T, E>` task returned into an attempt's outcome.
-pub fn result_into_attempt<T, E: TaskErrorType>(result: Result<T, E>) -> Result<T, TaskError> {
-    result.map_err(TaskError::from_error)
+/// Checks, at the user's call, that a node's output can be shared.
+pub fn node_output<T: NodeOutput>() {}
+
+/// Converts the `Err` of a `Result<T, E>` task into a [`TaskError`], whatever `E` is.
+///
+/// No single trait can do it: `anyhow::Error` and `Box<dyn Error + Send + Sync>` do not
+/// implement `std::error::Error`, and a blanket implementation over `E: Error` next to one for
+/// either of them overlaps (upstream may add the missing implementation). So the task's
+/// expansion picks a conversion by method resolution on `&&&ErrorProbe<E>`, which tries each
+/// receiver in turn and takes the first that applies ("autoref specialization"), with `E`
+/// concrete at that point:
+///
+/// 1. `E = TaskError`: as it is, permanence included;
+/// 2. `E: std::error::Error + Send + Sync + 'static`, or `E = anyhow::Error`: wrapped;
+/// 3. `E: Into<Box<dyn Error + Send + Sync>>` (a boxed error, a `String`, a `&'static str`);
+/// 4. anything else: a compile error at the error type, through [`error_kind::UnsupportedTaskError`].
+pub mod error_kind {
+    use std::marker::PhantomData;
+
+    use maptask_core::TaskError;
+
+    /// Carries the error type, so a conversion can be chosen without touching the value.
+    pub struct ErrorProbe<E>(PhantomData<fn() -> E>);
+
+    impl<E> Clone for ErrorProbe<E> {
+        fn clone(&self) -> Self {
+            *self
+        }
+    }
+
+    impl<E> Copy for ErrorProbe<E> {}
+
+    /// The probe for `error`'s type.
+    pub fn probe<E>(_error: &E) -> ErrorProbe<E> {
+        ErrorProbe(PhantomData)
+    }
+
+    /// Rule 1: a `TaskError`.
+    pub struct AsIs;
+    /// Rule 2: an error type.
+    pub struct Wrap;
+    /// Rule 2: an `anyhow::Error`.
+    pub struct Anyhow;
+    /// Rule 3: something that converts into a boxed error.
+    pub struct Boxed;
+    /// Rule 4: not an error.
+    pub struct Unsupported;
+
+    /// Rule 1.
+    pub trait AsIsKind {
+        /// The conversion to use.
+        fn __maptask_error_kind(&self) -> AsIs {
+            AsIs
+        }
+    }
+    impl AsIsKind for &&ErrorProbe<TaskError> {}
+
+    /// Rule 2.
+    pub trait WrapKind {
+        /// The conversion to use.
+        fn __maptask_error_kind(&self) -> Wrap {
+            Wrap
+        }
+    }
+    impl<E: std::error::Error + Send + Sync + 'static> WrapKind for &ErrorProbe<E> {}
+
+    /// Rule 2, for anyhow.
+    pub trait AnyhowKind {
+        /// The conversion to use.
+        fn __maptask_error_kind(&self) -> Anyhow {
+            Anyhow
+        }
+    }
+    impl AnyhowKind for &ErrorProbe<anyhow::Error> {}
+
+    /// Rule 3.
+    pub trait BoxedKind {
+        /// The conversion to use.
+        fn __maptask_error_kind(&self) -> Boxed {
+            Boxed
+        }
+    }
+    impl<E: Into<Box<dyn std::error::Error + Send + Sync>>> BoxedKind for ErrorProbe<E> {}
+
+    /// Rule 4: taken by value, so it is tried last.
+    pub trait UnsupportedKind {
+        /// The conversion to use.
+        fn __maptask_error_kind(self) -> Unsupported
+        where
+            Self: Sized,
+        {
+            Unsupported
+        }
+    }
+    impl<E> UnsupportedKind for ErrorProbe<E> {}
+
+    impl AsIs {
+        /// Converts.
+        pub fn convert(self, error: TaskError) -> TaskError {
+            error
+        }
+    }
+
+    impl Wrap {
+        /// Converts.
+        pub fn convert<E: std::error::Error + Send + Sync + 'static>(self, error: E) -> TaskError {
+            TaskError::from_error(error)
+        }
+    }
+
+    impl Anyhow {
+        /// Converts.
+        pub fn convert(self, error: anyhow::Error) -> TaskError {
+            TaskError::from_anyhow(error)
+        }
+    }
+
+    impl Boxed {
+        /// Converts.
+        pub fn convert<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
+            self,
+            error: E,
+        ) -> TaskError {
+            TaskError::from_boxed(error.into())
+        }
+    }
+
+    impl Unsupported {
+        /// Never compiles: `E` has no conversion, and the bound says why.
+        pub fn convert<E: UnsupportedTaskError>(self, _error: E) -> TaskError {
+            unreachable!("no type implements UnsupportedTaskError")
+        }
+    }
+
+    /// Implemented by no type: the bound that reports an error type without a conversion.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be a task's error type",
+        label = "a task's `Err` must be an error",
+        note = "use a type that implements `std::error::Error + Send + Sync + 'static` (e.g. one derived with `thiserror`), `anyhow::Error`, `Box<dyn std::error::Error + Send + Sync>`, `String`, or `maptask::TaskError` (`TaskError::msg(text)`)"
+    )]
+    pub trait UnsupportedTaskError {}
 }
 
 /// Workflow execution: contexts, node calls, shared values.
@@ -85,12 +227,19 @@ macro_rules! __maptask_register_task {
                     use $crate::__private::registry::{
                         InputsViaSerde as _, OutputViaSerde as _, ViaAnything as _, ViaSerde as _,
                     };
+                    #[allow(unused_imports)]
+                    use $crate::__private::registered::{
+                        NotWorkflowProbe as _, RemoteViaAnything as _, RemoteViaSerde as _,
+                        WorkflowGraphProbe as _, WorkflowRunProbe as _,
+                    };
                     let __maptask_probe = $crate::__private::registry::Probe::<$task>::new();
                     $crate::__private::registry::TaskEntry::new::<$task>(
                         (&&__maptask_probe).maptask_portable(),
                         (&&__maptask_probe).maptask_inputs_reason(),
                         (&&__maptask_probe).maptask_output_reason(),
                     )
+                    .with_remote((&&__maptask_probe).maptask_remote())
+                    .with_workflow((&&&__maptask_probe).maptask_workflow())
                 },
             )
         }
@@ -108,6 +257,12 @@ macro_rules! __maptask_register_task {
 /// The registration macro `#[task]` calls, by this path.
 pub use crate::__maptask_register_task as register_task;
 
+/// The probes `register_task!` uses for workflows and for maps handed to other processes.
+#[cfg(feature = "registry")]
+pub mod registered {
+    pub use crate::registered::{NotWorkflowProbe, WorkflowGraphProbe, WorkflowRunProbe};
+    pub use maptask_runtime::registry::{RemoteViaAnything, RemoteViaSerde};
+}
 /// Caching: the function table `#[task(cache = "…")]` fills in, the functions it fills it with,
 /// and the traits that report a type that is not a serde type at the `cache` option.
 pub use crate::cached::{

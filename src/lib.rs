@@ -1,30 +1,117 @@
 //! Flyte-style map tasks for Rust: typed, checked at compile time, run on tokio.
 //!
+//! You write ordinary functions and mark them [`#[task]`](macro@task). [`map_task!`] runs one
+//! over lists, and [`#[workflow]`](macro@workflow) wires tasks, maps and other workflows into a
+//! graph whose independent nodes run at once. Whatever Flyte checks late, at registration or at
+//! run time, is checked here when the code compiles.
+//!
 //! ```
 //! use maptask::prelude::*;
+//! use serde::{Deserialize, Serialize};
 //!
-//! /// Multiplies.
-//! #[task]
-//! fn scale(x: i64, factor: i64) -> i64 {
-//!     x * factor
+//! /// How to render.
+//! #[derive(Clone, Serialize, Deserialize, Describe)]
+//! struct Style {
+//!     prefix: String,
 //! }
 //!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), MapError> {
-//! assert_eq!(scale(3, 2), 6); // still a plain function
-//! let ys = map_task!(scale, concurrency = 4, factor = 10).call(vec![1, 2, 3]).await?;
-//! assert_eq!(ys, vec![10, 20, 30]);
+//! /// Renders one number; fails on multiples of five.
+//! #[task(retries = 1, timeout = "30s")]
+//! fn render(x: i64, style: Style) -> anyhow::Result<String> {
+//!     anyhow::ensure!(x % 5 != 0, "{x} is a multiple of five");
+//!     Ok(format!("{}{x}", style.prefix))
+//! }
+//!
+//! /// Keeps what rendered.
+//! #[task]
+//! fn keep(lines: Vec<Option<String>>) -> Vec<String> {
+//!     lines.into_iter().flatten().collect()
+//! }
+//!
+//! /// Renders every number, tolerating one failure in two.
+//! #[workflow]
+//! fn report(xs: Vec<i64>, style: Style) -> Vec<String> {
+//!     let lines = map_task!(render, min_success_ratio = 0.5, concurrency = 8, style = style)(x = xs);
+//!     keep(lines)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> anyhow::Result<()> {
+//! let style = Style { prefix: "#".into() };
+//! assert_eq!(render(3, style.clone())?, "#3"); // a task stays a plain function
+//! let lines = map_task!(render, style = style.clone()).call(vec![1, 2]).await?;
+//! assert_eq!(lines, ["#1", "#2"]);
+//! assert_eq!(report(vec![4, 5, 6], style).await?, ["#4", "#6"]); // a workflow is an async fn
 //! # Ok(()) }
 //! ```
 //!
-//! Where things live:
-//! * `#[task]` and `map_task!` are parsed, validated and expanded in `maptask-macros`;
+//! # Tasks
+//!
+//! A task is a free function, sync or `async`, with named, owned parameters. It stays callable
+//! as written; [`#[task]`](macro@task) adds its typed description ([`Task`]) under the same name,
+//! with metadata: `retries`, `timeout`, `cache`, resources and more.
+//!
+//! # Maps
+//!
+//! [`map_task!`] binds some parameters and maps the others: each unbound `p: T` becomes a
+//! `Vec<T>` input, zipped with the others. The output is `Vec<T>`, or `Vec<Option<T>>` when the
+//! map tolerates failures (`min_success_ratio` below 1, or `min_successes`), with `None` where
+//! an element failed. Outputs keep input order. Elements *start* in index order, as a sliding
+//! window of `concurrency`; on a multi-threaded runtime their bodies may begin out of index
+//! order, since each runs on whichever thread picks it up. An empty input returns `[]` at once
+//! and never runs the task; with `min_successes = k > 0` it fails at once, since `k` successes
+//! cannot happen. A strict map stops at its first failure and cancels what runs: its
+//! [`MapError::TooManyFailures`] lists the failures seen until then, not every element that
+//! would have failed.
+//!
+//! # Workflows
+//!
+//! A [`#[workflow]`](macro@workflow) body is a declarative graph of task, map and sub-workflow
+//! calls; calling the workflow, `my_wf(inputs).await`, runs it. Wiring mistakes are rustc's type
+//! errors at your tokens.
+//!
+//! # Errors
+//!
+//! A task returns `T`, `()` or a `Result` whose `Err` fails the attempt: any
+//! `std::error::Error + Send + Sync + 'static`, `anyhow::Error`, a boxed error, a `String`, or a
+//! [`TaskError`], which controls retries ([`TaskError::permanent`]) and takes `?` on any std
+//! error. Failed maps return a [`MapError`] and failed workflows a [`WorkflowError`] naming the
+//! node; each error's message holds every cause once, so `{}`, anyhow's `{:#}` and a walk of
+//! `source()` never print a cause twice.
+//!
+//! # Types
+//!
+//! Inputs and outputs have a type description ([`Describe`], [`TypeDesc`]): the std scalars,
+//! strings, `char`, `PathBuf`, `Duration`, `SystemTime`, `Vec`, `HashSet`/`BTreeSet`, `Option`,
+//! string-keyed maps, tuples, `Box` and `Arc`, and your own types through
+//! [`#[derive(Describe)]`](macro@Describe) next to serde's derives. A type of another crate
+//! comes in through a newtype with `#[describe(opaque)]`.
+//!
+//! Values are cloned where they are shared: a value bound in `map_task!` is cloned for each
+//! element, and a workflow node's output is cloned for each node that uses it, so both must be
+//! `Clone` (wrap a large value in an `Arc`). Nodes run on several threads, so outputs are also
+//! `Send + Sync`.
+//!
+//! # Running
+//!
+//! Maps and workflows run on [`Runtime::global`] by default, a tokio-based engine that keeps sync
+//! tasks off the async threads; `MapTask::with_runtime` and `my_wf::run_on` choose another.
+//! Under a renamed dependency, write `#[task(crate = name)]`, `#[workflow(crate = name)]` and
+//! `#[describe(crate = name)]`; `map_task!` finds the crate by itself.
+//!
+//! # Where things live (for contributors)
+//!
+//! * `#[task]`, `#[workflow]`, `map_task!` and `#[derive(Describe)]` are parsed, validated and
+//!   expanded in `maptask-macros`;
 //! * the model (the [`Task`] trait, metadata, type descriptions, errors) is `maptask-core`;
-//! * [`MapTask`], the typed mapped node that `map_task!` builds, is in this crate;
+//! * [`MapTask`], the typed mapped node that `map_task!` builds, and workflow execution are in
+//!   this crate;
 //! * elements run in `maptask-runtime`'s engine.
 #![warn(missing_docs)]
 
 mod cached;
 mod mapped;
+#[cfg(feature = "registry")]
+mod registered;
 pub mod workflow;
 
 #[doc(hidden)]
@@ -60,14 +147,24 @@ pub mod flyte;
 /// for the process, [`MapTask::with_cache`] for one map, [`MapTask::without_cache`] turns it off
 /// for one map, and `MAPTASK_CACHE=off` for the process.
 ///
+/// A backend that runs a typed task elsewhere (a process array, a Flyte container) keys one call
+/// with [`cache::task_key`], looks it up with [`cache::get_output`] and stores a success with
+/// [`cache::put_output`]; untyped code uses [`cache::CacheKey::for_element`] and
+/// [`cache::Store`] directly.
+///
 /// Without this feature a cached task runs uncached, with one warning per task.
 #[cfg(feature = "cache")]
 pub mod cache {
-    pub use crate::cached::{set_default_store, CACHE_ENV};
+    pub use crate::cached::{get_output, put_output, set_default_store, task_key, CACHE_ENV};
     pub use maptask_cache::*;
 }
 pub use maptask_runtime::Runtime;
 pub use workflow::{Workflow, WorkflowCtx};
+
+/// The command line, the process backend and progress bars (feature `cli`):
+/// `fn main() -> std::process::ExitCode { maptask::cli::main() }`.
+#[cfg(feature = "cli")]
+pub use maptask_cli as cli;
 
 /// Object storage: local directories and S3-compatible buckets (feature `storage`).
 #[cfg(feature = "storage")]
@@ -105,15 +202,22 @@ pub use maptask_cluster as cluster;
 /// * `retries = 2`: extra attempts after a failed one.
 /// * `timeout = "30s"`: the bound on each attempt (`ns`, `us`, `ms`, `s`, `m`, `h`, `d`, combinable
 ///   as `"1m30s"`), checked at compile time.
-/// * `cache = "1.0"`: the cache version.
+/// * `cache = "1.0"`: the cache version. With the `cache` feature, each element's output is kept
+///   and reused (see `maptask::cache`); inputs and output must then be serde types.
+/// * `cache_ignore = ["param", …]`: parameters left out of the cache key.
 /// * `interruptible = true`: the task may run on preemptible capacity.
 /// * `name = "etl.clean"`: overrides the name, which is otherwise `module::path::fn_name`.
 /// * `requests(cpu = "…", mem = "…", gpu = "…")` and `limits(…)`: Kubernetes quantities.
 /// * `env(KEY = "value", …)`: environment variables.
 /// * `crate = path`: where `maptask` is, when it is used behind a re-export.
 ///
-/// A task returns `T`, `()` or `Result<T, E>` with `E: std::error::Error + Send + Sync +
-/// 'static`; `Err` is a failed attempt. Return [`TaskError::permanent`] to fail without retries.
+/// A task returns `T`, `()` or a `Result` whose `Err` is a failed attempt. The error may be any
+/// `std::error::Error + Send + Sync + 'static`, an `anyhow::Error` (`anyhow::Result<T>`), a
+/// `Box<dyn Error + Send + Sync>`, a `String` or a [`TaskError`]; inside a task that returns
+/// `Result<T, TaskError>`, `?` converts any std error. Return [`TaskError::permanent`] (or turn
+/// one into an anyhow error or a box with `?`) to fail without retries. The macro recognizes a
+/// `Result` by its spelling: a type whose name ends in `Result` (`io::Result<T>`,
+/// `anyhow::Result<T>`, `MyResult<T>`); an alias named otherwise is taken for a plain value.
 /// Tasks take owned, named parameters and cannot be methods, generic, `const`, `unsafe`,
 /// `extern` or variadic.
 pub use maptask_macros::task;
@@ -124,8 +228,18 @@ pub use maptask_macros::Describe;
 #[doc = include_str!("docs/workflow.md")]
 pub use maptask_macros::workflow;
 
+// A `macro_rules!` around the procedural macro, for its `$crate`: the path of this crate as the
+// caller's crate knows it, even when the dependency is renamed.
 #[doc = include_str!("docs/map_task.md")]
-pub use maptask_macros::map_task;
+#[macro_export]
+macro_rules! map_task {
+    // Written by `#[workflow]` for each `map_task!` in its body, which it reads itself: this
+    // marks the user's import of `map_task` as used.
+    (@used) => {};
+    ($($input:tt)*) => {
+        $crate::__private::map_task! { krate = { $crate }, $($input)* }
+    };
+}
 
 /// The names most programs need: `use maptask::prelude::*;`.
 pub mod prelude {

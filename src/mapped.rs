@@ -388,6 +388,14 @@ where
     K: Tolerance,
 {
     /// Runs zipped elements on the engine.
+    ///
+    /// This is where a map's per-element outcomes are observed, and the place for per-element
+    /// hooks such as a cache: `elements` holds every element's mapped values (index `i` is
+    /// element `i`), and after `run_map` returns, `outcome.result` holds each element's output
+    /// (`None` where it failed) and `outcome.report` each element's status, attempts and errors
+    /// (`report.elements[i]`, `report.errors_of(i)`). Per-element *events*, as they happen, come
+    /// through a [`MapObserver`](maptask_runtime::MapObserver) in the options; asking for them
+    /// moves sync work off the engine's fast path (chunks without per-element messages).
     async fn run(&self, elements: Vec<M>) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
         let spec = match self.spec() {
             Ok(spec) => spec,
@@ -400,6 +408,10 @@ where
             }
         };
         let runtime = self.runtime.as_ref().unwrap_or_else(|| Runtime::global());
+        if let Some(backend) = runtime.backend() {
+            // A backend runs every element itself; the cache is not consulted there (yet).
+            return self.run_on_backend(backend, runtime, spec, elements).await;
+        }
         #[cfg(feature = "cache")]
         if let Some(plan) = crate::cached::map::plan::<T>(&self.cache) {
             let shape = crate::cached::map::MapShape {
@@ -432,6 +444,49 @@ where
         let result = outcome
             .result
             .and_then(|outputs| K::collect(outputs, &outcome.report));
+        (result, outcome.report)
+    }
+
+    /// Runs zipped elements on the runtime's backend (e.g. one child process per element): each
+    /// element's whole inputs, bound values included, go to the backend erased, and each output
+    /// comes back erased.
+    async fn run_on_backend(
+        &self,
+        backend: &Arc<dyn maptask_runtime::MapBackend>,
+        runtime: &Runtime,
+        spec: MapSpec,
+        elements: Vec<M>,
+    ) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
+        let work = &self.work;
+        let elements = elements
+            .into_iter()
+            .map(|m| Box::new((work.assemble)(&work.bound, m)) as Box<dyn std::any::Any + Send>)
+            .collect();
+        let map = maptask_runtime::RemoteMap {
+            spec,
+            task: T::NAME,
+            mapped: self.mapped_names,
+            elements,
+        };
+        let outcome = backend.run_map(runtime, map, self.options.clone()).await;
+        let result = outcome.result.and_then(|outputs| {
+            outputs
+                .into_iter()
+                .map(|output| match output.map(|o| o.downcast::<T::Output>()) {
+                    None => Ok(None),
+                    Some(Ok(output)) => Ok(Some(*output)),
+                    Some(Err(_)) => Err(MapError::Internal {
+                        map: self.name.clone(),
+                        message: format!(
+                            "backend `{}` returned an output that is not `{}`",
+                            backend.name(),
+                            std::any::type_name::<T::Output>()
+                        ),
+                    }),
+                })
+                .collect::<Result<Vec<_>, MapError>>()
+        });
+        let result = result.and_then(|outputs| K::collect(outputs, &outcome.report));
         (result, outcome.report)
     }
 

@@ -32,6 +32,13 @@ impl Digest {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// The first 8 bytes, big-endian: orders digests as their bytes do, but for ties.
+    pub fn prefix(&self) -> u64 {
+        let mut first = [0; 8];
+        first.copy_from_slice(&self.0[..8]);
+        u64::from_be_bytes(first)
+    }
 }
 
 impl fmt::Display for Digest {
@@ -136,22 +143,33 @@ pub fn element_digest<'a>(
     version: &str,
     sorted_inputs: impl ExactSizeIterator<Item = (&'a str, &'a Digest)>,
 ) -> Digest {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(KEY_SCHEME.as_bytes());
-    hasher.update(&[0]);
-    put(&mut hasher, task.as_bytes());
-    put(&mut hasher, version.as_bytes());
-    hasher.update(&(sorted_inputs.len() as u64).to_le_bytes());
-    for (name, digest) in sorted_inputs {
-        put(&mut hasher, name.as_bytes());
-        hasher.update(&digest.0);
-    }
-    Digest(*hasher.finalize().as_bytes())
+    element_digest_with(&mut Vec::new(), task, version, sorted_inputs)
 }
 
-fn put(hasher: &mut blake3::Hasher, bytes: &[u8]) {
-    hasher.update(&(bytes.len() as u64).to_le_bytes());
-    hasher.update(bytes);
+/// [`element_digest`], building the hashed bytes in `preimage` (cleared first), so that a caller
+/// keying many elements allocates once and hashes each element in a single call.
+pub fn element_digest_with<'a>(
+    preimage: &mut Vec<u8>,
+    task: &str,
+    version: &str,
+    sorted_inputs: impl ExactSizeIterator<Item = (&'a str, &'a Digest)>,
+) -> Digest {
+    preimage.clear();
+    preimage.extend_from_slice(KEY_SCHEME.as_bytes());
+    preimage.push(0);
+    put(preimage, task.as_bytes());
+    put(preimage, version.as_bytes());
+    preimage.extend_from_slice(&(sorted_inputs.len() as u64).to_le_bytes());
+    for (name, digest) in sorted_inputs {
+        put(preimage, name.as_bytes());
+        preimage.extend_from_slice(&digest.0);
+    }
+    Digest(*blake3::hash(preimage).as_bytes())
+}
+
+fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
 }
 
 #[cfg(test)]

@@ -155,3 +155,39 @@ fn two_handles_in_one_process_share_nothing_but_the_file() {
     b.flush().unwrap();
     assert_eq!(a.get(&k).unwrap(), Some(vec![2]));
 }
+
+#[test]
+fn lookups_find_exactly_what_is_stored_whether_walking_or_descending() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("cache.redb")).unwrap();
+    for x in (0..3000).step_by(2) {
+        let k = key("a", x);
+        store
+            .put(k.task, k.digest, x.to_le_bytes().to_vec())
+            .unwrap();
+        let k = key("b", x + 1);
+        store.put(k.task, k.digest, vec![0]).unwrap();
+    }
+    store.flush().unwrap();
+    let check = |xs: Vec<i64>| {
+        let digests: Vec<_> = xs.iter().map(|&x| key("a", x).digest).collect();
+        let mut found = vec![None; xs.len()];
+        store
+            .lookup("a", &digests, |i, bytes| {
+                assert!(found[i].is_none(), "position {i} found twice");
+                found[i] = Some(i64::from_le_bytes(bytes.try_into().unwrap()));
+            })
+            .unwrap();
+        for (x, f) in xs.iter().zip(found) {
+            assert_eq!(f, (x % 2 == 0 && *x < 3000).then_some(*x), "x = {x}");
+        }
+    };
+    // Dense: most of the task's entries are asked for, with duplicates and absent keys.
+    let mut dense: Vec<i64> = (0..3200).collect();
+    dense.extend([4, 4, 5]);
+    check(dense);
+    // Sparse: 100 keys among 1,500 entries: the walk gives up and descends per key.
+    check((0..100).map(|x| x * 30).collect());
+    // Few: below the walking threshold.
+    check(vec![2, 3, 2998, 3000]);
+}

@@ -2,7 +2,7 @@
 //!
 //! [`Progress`] is a [`MapObserver`]: attach it to a run with
 //! `RunOptions::new().observer(progress.clone())`. Each map gets a bar that shows its elements
-//! done, failed, retrying and running, its elapsed time and an ETA; after
+//! done (and how many of those came from the cache), failed, retrying and running, its elapsed time and an ETA; after
 //! [`Progress::graph`], each node of the workflow gets a line (a task node shows its attempt and
 //! state, a map node becomes its map's bar).
 //!
@@ -239,7 +239,11 @@ impl MapObserver for Progress {
 
 /// `4 done, 1 failed, 2 retrying, 3 running`.
 fn map_message(counts: &Counts, retrying: usize) -> String {
-    let mut message = format!("{} done, {} failed", counts.succeeded, counts.failed);
+    let mut message = format!("{} done", counts.succeeded);
+    if counts.cached > 0 {
+        message.push_str(&format!(" ({} cached)", counts.cached));
+    }
+    message.push_str(&format!(", {} failed", counts.failed));
     if retrying > 0 {
         message.push_str(&format!(", {retrying} retrying"));
     }
@@ -282,6 +286,7 @@ fn task_message(entity: &str, event: &MapEvent) -> String {
             }
         }
         MapEvent::Cancelled { .. } => "cancelled".to_owned(),
+        MapEvent::Cached { .. } => "done (cached)".to_owned(),
         MapEvent::MapFinished { status, .. } => match status {
             MapStatus::Succeeded => "done".to_owned(),
             MapStatus::Failed => "FAILED".to_owned(),
@@ -369,6 +374,21 @@ mod tests {
         assert!(
             term.contents()
                 .contains("] 4/10 · 3 done, 1 failed, 1 retrying, 3 running · "),
+            "{}",
+            term.contents()
+        );
+        // Element 5 comes from the cache.
+        progress.on_event(&MapEvent::Cached {
+            map: Arc::clone(&map),
+            index: 5,
+            counts: Counts {
+                cached: 1,
+                ..counts(10, 4, 4, 1)
+            },
+        });
+        assert!(
+            term.contents()
+                .contains("] 5/10 · 4 done (1 cached), 1 failed, 1 retrying, 3 running · "),
             "{}",
             term.contents()
         );

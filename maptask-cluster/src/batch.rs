@@ -9,7 +9,7 @@
 //! | retries r | `retryStrategy.attempts: r + 1` (at most 10) |
 //! | a NON_RECOVERABLE failure | `evaluateOnExit`: exit code [`NON_RECOVERABLE_EXIT_CODE`] → `EXIT` (any other failure is retried) |
 //! | timeout t | `timeout.attemptDurationSeconds: max(60, ⌈t⌉)` (Batch's minimum is 60 s) |
-//! | the command, env, resources | `containerOverrides`, with `BATCH_JOB_ARRAY_INDEX_VAR_NAME=AWS_BATCH_JOB_ARRAY_INDEX` |
+//! | the command, env, resources | `containerOverrides`, with `BATCH_JOB_ARRAY_INDEX_VAR_NAME=AWS_BATCH_JOB_ARRAY_INDEX` and `FLYTE_FAIL_ON_ERROR=true` |
 //! | concurrency | none in Batch: bound it with the compute environment's `maxvCpus` (see the docs) |
 //! | minimum successes | none in Batch: the collector enforces it |
 //!
@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::ClusterError;
-use crate::job::{MapJob, INDEX_VAR_NAME_ENV};
+use crate::job::{MapJob, FAIL_ON_ERROR_ENV, INDEX_VAR_NAME_ENV};
 use crate::quantity::Quantity;
 use crate::NON_RECOVERABLE_EXIT_CODE;
 
@@ -210,9 +210,12 @@ pub struct BatchRequests {
     pub job_definition: RegisterJobDefinition,
     /// Submit once per map run.
     pub submit_job: SubmitJob,
-    /// The collector's command: run it after the array job, or submit it as a second job
-    /// with `dependsOn` the array job.
+    /// The collector's command (with the definition's environment).
     pub collect_command: Vec<String>,
+    /// A plain job that runs the collector; submit it once the array job has finished,
+    /// `SUCCEEDED` or `FAILED`. (Not with `dependsOn`: a job that depends on a failed array job
+    /// fails too, and an array job fails as soon as one child failed, even a tolerated one.)
+    pub collect_job: SubmitJob,
 }
 
 impl BatchRequests {
@@ -224,6 +227,11 @@ impl BatchRequests {
     /// The submission as pretty JSON.
     pub fn submit_job_json(&self) -> String {
         to_json(&self.submit_job)
+    }
+
+    /// The collector's submission as pretty JSON.
+    pub fn collect_job_json(&self) -> String {
+        to_json(&self.collect_job)
     }
 }
 
@@ -312,10 +320,43 @@ pub fn requests(job: &MapJob, options: &BatchOptions) -> Result<BatchRequests, C
             value: INDEX_VAR.into(),
         });
     }
+    environment.push(KeyValuePair {
+        name: FAIL_ON_ERROR_ENV.into(),
+        value: "true".into(),
+    });
     let mut command = vec![job.binary.clone()];
     command.extend(job.map_execute_args());
     let mut collect_command = vec![job.binary.clone()];
     collect_command.extend(job.collect_args());
+    let collect_job = SubmitJob {
+        job_name: collect_name(&job_name),
+        job_queue: options.job_queue.clone(),
+        job_definition: definition_name.clone(),
+        array_properties: None,
+        // Reading and writing objects can fail transiently; the collection itself is
+        // deterministic, and it exits at once when the minimum is not met.
+        retry_strategy: RetryStrategy {
+            attempts: 3,
+            evaluate_on_exit: retry_strategy.evaluate_on_exit.clone(),
+        },
+        timeout: None,
+        container_overrides: ContainerOverrides {
+            command: collect_command.clone(),
+            environment: task_env.clone(),
+            resource_requirements: vec![
+                ResourceRequirement {
+                    type_: "VCPU".into(),
+                    value: DEFAULT_VCPUS.into(),
+                },
+                ResourceRequirement {
+                    type_: "MEMORY".into(),
+                    value: DEFAULT_MEMORY_MIB.into(),
+                },
+            ],
+        },
+        tags: tags.clone(),
+        propagate_tags: true,
+    };
 
     Ok(BatchRequests {
         job_definition: RegisterJobDefinition {
@@ -358,7 +399,14 @@ pub fn requests(job: &MapJob, options: &BatchOptions) -> Result<BatchRequests, C
             propagate_tags: true,
         },
         collect_command,
+        collect_job,
     })
+}
+
+/// `<job name>-collect`, shortened to fit.
+fn collect_name(job_name: &str) -> String {
+    let keep = job_name.len().min(limits::MAX_NAME - "-collect".len());
+    format!("{}-collect", &job_name[..keep])
 }
 
 /// `VCPU` (the request, else the limit, rounded up to whole CPUs: EC2 reserves whole vCPUs),
@@ -505,7 +553,8 @@ mod tests {
                 (
                     "BATCH_JOB_ARRAY_INDEX_VAR_NAME",
                     "AWS_BATCH_JOB_ARRAY_INDEX"
-                )
+                ),
+                ("FLYTE_FAIL_ON_ERROR", "true"),
             ]
         );
         assert_eq!(
@@ -527,6 +576,13 @@ mod tests {
             ]
         );
         assert_eq!(r.collect_command[1..], job.collect_args()[..]);
+        assert_eq!(r.collect_job.container_overrides.command, r.collect_command);
+        assert_eq!(
+            r.collect_job.job_name,
+            format!("{}-collect", submit.job_name)
+        );
+        assert_eq!(r.collect_job.array_properties, None);
+        assert_eq!(r.collect_job.job_definition, submit.job_definition);
         assert_eq!(submit.tags["maptask:map"], job.map_name);
     }
 

@@ -12,6 +12,11 @@ use crate::quantity::Quantity;
 pub const INDEX_VAR_NAME_ENV: &str = "BATCH_JOB_ARRAY_INDEX_VAR_NAME";
 /// The environment variable added to the index (default 0).
 pub const INDEX_OFFSET_ENV: &str = "BATCH_JOB_ARRAY_INDEX_OFFSET";
+/// Set to `true` in every element's environment: `map-execute` then exits non-zero when its
+/// element failed (3 for NON_RECOVERABLE), as the targets decide retries from exit codes alone.
+/// (Without it, `map-execute` exits 0 after writing `error.pb`, as flytekit does for Flyte's
+/// plugins, which read `error.pb`.)
+pub const FAIL_ON_ERROR_ENV: &str = "FLYTE_FAIL_ON_ERROR";
 
 /// Compute resources as Kubernetes quantities (`"500m"`, `"2Gi"`, `"1"`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -282,6 +287,7 @@ impl MapJob {
             if [
                 INDEX_VAR_NAME_ENV,
                 INDEX_OFFSET_ENV,
+                FAIL_ON_ERROR_ENV,
                 "JOB_COMPLETION_INDEX",
                 "AWS_BATCH_JOB_ARRAY_INDEX",
             ]

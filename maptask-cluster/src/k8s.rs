@@ -10,7 +10,7 @@
 //! | a pod disruption (preemption, eviction, node drain) | `podFailurePolicy`: `DisruptionTarget` → `Ignore` (not counted) |
 //! | timeout t | the pod's `activeDeadlineSeconds: ⌈t⌉` (each pod is one attempt) |
 //! | requests, limits | the container's `resources` (`cpu`, `memory`, `nvidia.com/gpu`) |
-//! | env | the container's `env`, plus `BATCH_JOB_ARRAY_INDEX_VAR_NAME=JOB_COMPLETION_INDEX` |
+//! | env | the container's `env`, plus `BATCH_JOB_ARRAY_INDEX_VAR_NAME=JOB_COMPLETION_INDEX` and `FLYTE_FAIL_ON_ERROR=true` |
 //! | credentials | `envFrom` a Secret by name, `serviceAccountName` |
 //!
 //! [`NON_RECOVERABLE_EXIT_CODE`]: crate::NON_RECOVERABLE_EXIT_CODE
@@ -29,7 +29,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::error::ClusterError;
-use crate::job::{dns_name, MapJob, ResourceSpec, INDEX_VAR_NAME_ENV};
+use crate::job::{dns_name, MapJob, ResourceSpec, FAIL_ON_ERROR_ENV, INDEX_VAR_NAME_ENV};
 use crate::NON_RECOVERABLE_EXIT_CODE;
 
 /// The variable in which Kubernetes gives each pod of an Indexed Job its index.
@@ -120,11 +120,13 @@ pub fn manifests(job: &MapJob, options: &K8sOptions) -> Result<K8sManifests, Clu
     let labels = labels(job)?;
 
     let mut env = env_vars(job);
-    env.push(EnvVar {
-        name: INDEX_VAR_NAME_ENV.into(),
-        value: Some(INDEX_VAR.into()),
-        ..EnvVar::default()
-    });
+    for (name, value) in [(INDEX_VAR_NAME_ENV, INDEX_VAR), (FAIL_ON_ERROR_ENV, "true")] {
+        env.push(EnvVar {
+            name: name.into(),
+            value: Some(value.into()),
+            ..EnvVar::default()
+        });
+    }
     let args = job.map_execute_args();
     let container = Container {
         name: CONTAINER_NAME.into(),
@@ -501,6 +503,7 @@ mod tests {
                     "BATCH_JOB_ARRAY_INDEX_VAR_NAME".to_owned(),
                     Some("JOB_COMPLETION_INDEX".to_owned())
                 ),
+                ("FLYTE_FAIL_ON_ERROR".to_owned(), Some("true".to_owned())),
             ]
         );
         let resources = container.resources.unwrap();

@@ -35,6 +35,7 @@
 //!   conversion from the model, and the `map-execute` and `collect` command lines;
 //! * `k8s.rs`: the Indexed Job and the collector Job, and Kubernetes' limits;
 //! * `batch.rs`: the job definition and `SubmitJob` request, and Batch's limits;
+//! * `emulate.rs`: a manifest run by the process-array backend, with the target's semantics;
 //! * `local.rs`: the processes a Job or a Batch submission starts, as local commands;
 //! * `quantity.rs`: Kubernetes quantities, exactly;
 //! * `error.rs`: [`ClusterError`].
@@ -43,7 +44,8 @@
 //!
 //! Each process finds its element's index as `BATCH_JOB_ARRAY_INDEX_OFFSET` (default 0) plus
 //! the value of the variable named by `BATCH_JOB_ARRAY_INDEX_VAR_NAME`: `JOB_COMPLETION_INDEX`
-//! on Kubernetes, `AWS_BATCH_JOB_ARRAY_INDEX` on Batch. It exits with
+//! on Kubernetes, `AWS_BATCH_JOB_ARRAY_INDEX` on Batch. With `FLYTE_FAIL_ON_ERROR=true`, which
+//! every manifest sets, it exits with
 //! * 0 when the element succeeded (`<prefix>/<i>/outputs.pb` written);
 //! * [`NON_RECOVERABLE_EXIT_CODE`] when it failed for good (`<prefix>/<i>/error.pb` written):
 //!   the index fails at once, without its remaining retries;
@@ -51,6 +53,8 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+#[cfg(unix)]
+pub mod emulate;
 mod error;
 mod job;
 pub mod k8s;
@@ -58,7 +62,10 @@ pub mod local;
 mod quantity;
 
 pub use error::ClusterError;
-pub use job::{Credentials, MapJob, Placement, ResourceSpec, INDEX_OFFSET_ENV, INDEX_VAR_NAME_ENV};
+pub use job::{
+    Credentials, MapJob, Placement, ResourceSpec, FAIL_ON_ERROR_ENV, INDEX_OFFSET_ENV,
+    INDEX_VAR_NAME_ENV,
+};
 pub use k8s_openapi;
 pub use quantity::Quantity;
 

@@ -153,8 +153,9 @@ fn write_requests(dir: &Path) -> Vec<(&'static str, PathBuf)> {
         for (operation, text) in [
             ("RegisterJobDefinition", r.job_definition_json()),
             ("SubmitJob", r.submit_job_json()),
+            ("SubmitJob", r.collect_job_json()),
         ] {
-            let path = dir.join(format!("{i}.{operation}.json"));
+            let path = dir.join(format!("{i}.{}.{operation}.json", paths.len()));
             std::fs::write(&path, text).unwrap();
             paths.push((operation, path));
         }
@@ -242,7 +243,7 @@ fn every_batch_request_passes_botocore_validation() {
     };
     let dir = scratch("batch");
     let files = write_requests(&dir);
-    assert_eq!(files.len(), 6);
+    assert_eq!(files.len(), 9);
     let out = botocore_validate(&python, &files);
     let report = format!(
         "{}{}",
@@ -300,7 +301,7 @@ fn no_manifest_or_request_contains_the_s3_secret_key() {
             .iter()
             .map(|(_, p)| std::fs::read_to_string(p).unwrap()),
     );
-    assert_eq!(texts.len(), 14);
+    assert_eq!(texts.len(), 17);
     for text in &texts {
         assert!(
             !text.contains(&secret),

@@ -27,7 +27,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         let value: u128 = rest[..digits]
             .parse()
             .map_err(|_| format!("`{text}` is not a duration: the number is too large"))?;
-        rest = &rest[digits..];
+        // "3 s" and "1m 30s" read as "3s" and "1m30s", so that a unit after a space is
+        // checked as a unit rather than reported missing.
+        rest = rest[digits..].trim_start();
         let unit_len = rest
             .bytes()
             .take_while(|b| b.is_ascii_alphabetic() || *b == 0xC2 || *b == 0xB5)
@@ -52,7 +54,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
                 ))
             }
         };
-        rest = &rest[unit_len..];
+        rest = rest[unit_len..].trim_start();
         total = value
             .checked_mul(nanos_per)
             .and_then(|v| total.checked_add(v))

@@ -23,23 +23,59 @@ pub enum FailureKind {
 ///
 /// A task that returns `Result<T, E>` fails an attempt with `Err(e)`; the runtime wraps `e` here.
 /// Return a `TaskError` yourself to control retries: [`TaskError::permanent`] is never retried.
+///
+/// Inside a task that returns `Result<T, TaskError>`, `?` converts any
+/// `std::error::Error + Send + Sync + 'static` (an `io::Error`, a parse error, your own
+/// `thiserror` type):
+///
+/// ```
+/// use maptask_core::TaskError;
+///
+/// fn read_len(path: &str) -> Result<usize, TaskError> {
+///     Ok(std::fs::read_to_string(path)?.len())
+/// }
+/// let error = read_len("/no/such/file").unwrap_err();
+/// assert!(error.downcast_ref::<std::io::Error>().is_some());
+/// assert!(!error.is_permanent());
+/// ```
+///
+/// That conversion is why `TaskError` does not itself implement `std::error::Error` (the two
+/// would overlap, as they would for `anyhow::Error`). It dereferences to
+/// `dyn std::error::Error + Send + Sync`, and converts into `Box<dyn Error + Send + Sync>` and
+/// into `anyhow::Error`, so `?` carries it out of a function that returns either.
+///
+/// A wrapped error is shown as itself: `Display` is the wrapped error's text, and `source()`
+/// is the wrapped error's own source, so that walking the chain prints each cause once.
 #[derive(Clone)]
 pub struct TaskError {
+    repr: Repr,
+}
+
+/// What a [`TaskError`] holds; the `std::error::Error` that it dereferences to, and what it
+/// becomes inside a `Box<dyn Error>` or an `anyhow::Error` (so it can be recovered from them).
+#[derive(Clone)]
+struct Repr {
     kind: FailureKind,
     message: String,
     permanent: bool,
-    source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
+    inner: Option<Arc<dyn StdError + Send + Sync + 'static>>,
 }
 
 impl TaskError {
+    fn new(kind: FailureKind, message: String, permanent: bool) -> TaskError {
+        TaskError {
+            repr: Repr {
+                kind,
+                message,
+                permanent,
+                inner: None,
+            },
+        }
+    }
+
     /// A retryable failure with this message.
     pub fn msg(message: impl Into<String>) -> TaskError {
-        TaskError {
-            kind: FailureKind::Error,
-            message: message.into(),
-            permanent: false,
-            source: None,
-        }
+        TaskError::new(FailureKind::Error, message.into(), false)
     }
 
     /// A failure that must not be retried, wrapping `error`.
@@ -51,37 +87,66 @@ impl TaskError {
     /// assert_eq!(e.to_string(), "bad input");
     /// ```
     pub fn permanent<E: StdError + Send + Sync + 'static>(error: E) -> TaskError {
-        TaskError {
-            permanent: true,
-            ..TaskError::from_error(error)
-        }
+        TaskError::from_error(error).into_permanent()
     }
 
     /// A failure that must not be retried, with this message.
     pub fn permanent_msg(message: impl Into<String>) -> TaskError {
-        TaskError {
-            permanent: true,
-            ..TaskError::msg(message)
-        }
+        TaskError::msg(message).into_permanent()
     }
 
-    /// Wraps an error a task returned. A `TaskError` passes through unchanged, so its
-    /// permanence survives the trip through a generic `E`.
+    /// The same failure, never retried.
+    #[must_use]
+    pub fn into_permanent(mut self) -> TaskError {
+        self.repr.permanent = true;
+        self
+    }
+
+    /// Wraps an error a task returned: a retryable failure that shows as `error`.
     pub fn from_error<E: StdError + Send + Sync + 'static>(error: E) -> TaskError {
-        let boxed: Box<dyn Any + Send> = Box::new(error);
-        match boxed.downcast::<TaskError>() {
-            Ok(task_error) => *task_error,
-            Err(other) => match other.downcast::<E>() {
-                Ok(error) => TaskError {
+        TaskError::from_boxed(Box::new(error))
+    }
+
+    /// Wraps a boxed error, as `Result<T, Box<dyn Error + Send + Sync>>` tasks return. A
+    /// `TaskError` that was boxed (through `?` or `into()`) comes back as it was, permanence
+    /// included.
+    pub fn from_boxed(error: Box<dyn StdError + Send + Sync + 'static>) -> TaskError {
+        match error.downcast::<Repr>() {
+            Ok(repr) => TaskError { repr: *repr },
+            Err(error) => TaskError {
+                repr: Repr {
                     kind: FailureKind::Error,
                     message: error.to_string(),
                     permanent: false,
-                    source: Some(Arc::from(error as Box<dyn StdError + Send + Sync>)),
+                    inner: Some(Arc::from(error)),
                 },
-                // The box holds an `E`, so the second downcast always succeeds; keep a message
-                // rather than panic if that ever changes.
-                Err(_) => TaskError::msg("task failed with an error of an unknown type"),
             },
+        }
+    }
+
+    /// Wraps an `anyhow::Error`, as `anyhow::Result<T>` tasks return. A `TaskError` turned into
+    /// an `anyhow::Error` (through `?`) comes back as it was, permanence included, also when
+    /// context was added around it; the context then leads the message.
+    pub fn from_anyhow(error: anyhow::Error) -> TaskError {
+        let permanent = error
+            .chain()
+            .any(|e| e.downcast_ref::<Repr>().is_some_and(|r| r.permanent));
+        // anyhow's `downcast` also finds an error under context; only an error without context
+        // comes back whole, so that context is never dropped.
+        let outermost_is_ours = error
+            .chain()
+            .next()
+            .is_some_and(|e| e.downcast_ref::<Repr>().is_some());
+        if outermost_is_ours {
+            if let Some(repr) = error.downcast_ref::<Repr>() {
+                return TaskError { repr: repr.clone() };
+            }
+        }
+        let wrapped = TaskError::from_boxed(error.into_boxed_dyn_error());
+        if permanent {
+            wrapped.into_permanent()
+        } else {
+            wrapped
         }
     }
 
@@ -94,51 +159,70 @@ impl TaskError {
         } else {
             "a non-string panic payload".to_owned()
         };
-        TaskError {
-            kind: FailureKind::Panic,
-            message: format!("panicked: {message}"),
-            permanent: true,
-            source: None,
-        }
+        TaskError::new(FailureKind::Panic, format!("panicked: {message}"), true)
     }
 
     /// The failure of an attempt that ran past `timeout`.
     pub fn timeout(timeout: Duration) -> TaskError {
-        TaskError {
-            kind: FailureKind::Timeout,
-            message: format!("timed out after {timeout:?}"),
-            permanent: false,
-            source: None,
-        }
+        TaskError::new(
+            FailureKind::Timeout,
+            format!("timed out after {timeout:?}"),
+            false,
+        )
     }
 
     /// The failure of an attempt that was cancelled from outside.
     pub fn cancelled() -> TaskError {
-        TaskError {
-            kind: FailureKind::Cancelled,
-            message: "cancelled".to_owned(),
-            permanent: true,
-            source: None,
-        }
+        TaskError::new(FailureKind::Cancelled, "cancelled".to_owned(), true)
     }
 
     /// Why the attempt failed.
     pub fn kind(&self) -> FailureKind {
-        self.kind
+        self.repr.kind
     }
 
-    /// The message, without the kind.
+    /// The message: the wrapped error's `Display`, without its sources.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.repr.message
+    }
+
+    /// The message followed by every source's, joined by `": "`, as anyhow's `{:#}` prints a
+    /// chain. This is what a map's failure summary shows.
+    pub fn full_message(&self) -> String {
+        let mut out = self.repr.message.clone();
+        let mut source = StdError::source(&self.repr);
+        while let Some(error) = source {
+            out.push_str(": ");
+            out.push_str(&error.to_string());
+            source = error.source();
+        }
+        out
     }
 
     /// Whether a retry is pointless.
     pub fn is_permanent(&self) -> bool {
-        self.permanent
+        self.repr.permanent
+    }
+
+    /// The error the task returned, when it returned one (not for a message, a panic or a
+    /// timeout).
+    pub fn get_ref(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.repr.inner.as_deref()
+    }
+
+    /// The error the task returned, if it is an `E`.
+    pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
+        self.get_ref()?.downcast_ref::<E>()
     }
 }
 
 impl fmt::Debug for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.repr, f)
+    }
+}
+
+impl fmt::Debug for Repr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskError")
             .field("kind", &self.kind)
@@ -150,23 +234,68 @@ impl fmt::Debug for TaskError {
 
 impl fmt::Display for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.repr, f)
+    }
+}
+
+impl fmt::Display for Repr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl StdError for TaskError {
+/// Transparent over the wrapped error: its text is the message, so the chain goes on with the
+/// wrapped error's own source.
+impl StdError for Repr {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn StdError + 'static))
+        self.inner.as_deref()?.source()
+    }
+}
+
+impl std::ops::Deref for TaskError {
+    type Target = dyn StdError + Send + Sync + 'static;
+
+    fn deref(&self) -> &Self::Target {
+        &self.repr
+    }
+}
+
+impl AsRef<dyn StdError + Send + Sync + 'static> for TaskError {
+    fn as_ref(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        &self.repr
+    }
+}
+
+/// `?` on any error inside a `Result<T, TaskError>` task: a retryable failure.
+impl<E: StdError + Send + Sync + 'static> From<E> for TaskError {
+    fn from(error: E) -> TaskError {
+        TaskError::from_error(error)
+    }
+}
+
+impl From<TaskError> for Box<dyn StdError + Send + Sync + 'static> {
+    fn from(error: TaskError) -> Self {
+        Box::new(error.repr)
+    }
+}
+
+impl From<TaskError> for Box<dyn StdError + 'static> {
+    fn from(error: TaskError) -> Self {
+        Box::new(error.repr)
+    }
+}
+
+impl From<TaskError> for anyhow::Error {
+    fn from(error: TaskError) -> Self {
+        anyhow::Error::new(error.repr)
     }
 }
 
 impl PartialEq for TaskError {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind
-            && self.message == other.message
-            && self.permanent == other.permanent
+        self.repr.kind == other.repr.kind
+            && self.repr.message == other.repr.message
+            && self.repr.permanent == other.repr.permanent
     }
 }
 
@@ -208,10 +337,9 @@ impl ElementFailure {
 }
 
 /// Why a map did not produce its output.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MapError {
     /// The mapped inputs have different lengths. Nothing ran.
-    #[error("map `{map}`: mapped inputs have different lengths: {}", format_lengths(.lengths))]
     LengthMismatch {
         /// The map's name.
         map: String,
@@ -219,19 +347,13 @@ pub enum MapError {
         lengths: Vec<(String, usize)>,
     },
     /// The specification cannot run. Nothing ran.
-    #[error("map `{map}`: {source}")]
     Spec {
         /// The map's name.
         map: String,
         /// What is wrong with the specification.
-        #[source]
         source: SpecError,
     },
     /// Too many elements failed to reach the minimum number of successes.
-    #[error(
-        "map `{map}` failed: {} of {n} elements failed, at least {min_successes} had to succeed; {summary}",
-        failures.len()
-    )]
     TooManyFailures {
         /// The map's name.
         map: String,
@@ -245,7 +367,6 @@ pub enum MapError {
         summary: String,
     },
     /// The runtime broke one of its own invariants; please report it.
-    #[error("map `{map}`: internal error: {message}")]
     Internal {
         /// The map's name.
         map: String,
@@ -253,12 +374,44 @@ pub enum MapError {
         message: String,
     },
     /// The map was cancelled before it finished.
-    #[error("map `{map}` was cancelled")]
     Cancelled {
         /// The map's name.
         map: String,
     },
 }
+
+impl fmt::Display for MapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MapError::LengthMismatch { map, lengths } => write!(
+                f,
+                "map `{map}`: mapped inputs have different lengths: {}",
+                format_lengths(lengths)
+            ),
+            MapError::Spec { map, source } => write!(f, "map `{map}`: {source}"),
+            MapError::TooManyFailures {
+                map,
+                n,
+                min_successes,
+                failures,
+                summary,
+            } => write!(
+                f,
+                "map `{map}` failed: {} of {n} elements failed, at least {min_successes} had to succeed; {summary}",
+                failures.len()
+            ),
+            MapError::Internal { map, message } => {
+                write!(f, "map `{map}`: internal error: {message}")
+            }
+            MapError::Cancelled { map } => write!(f, "map `{map}` was cancelled"),
+        }
+    }
+}
+
+/// Every cause is part of the message (the specification problem, the failures' summary), so
+/// `source()` is `None`: a chain walk prints each cause once. Match on the variant for the
+/// parts.
+impl StdError for MapError {}
 
 fn format_lengths(lengths: &[(String, usize)]) -> String {
     lengths
@@ -280,11 +433,11 @@ fn format_lengths(lengths: &[(String, usize)]) -> String {
 pub fn summarize_failures(failures: &[ElementFailure]) -> String {
     let mut sorted: Vec<&ElementFailure> = failures.iter().collect();
     sorted.sort_by_key(|f| f.index);
-    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for failure in sorted {
         let message = failure
             .last_error()
-            .map_or("unknown error", |e| e.message());
+            .map_or_else(|| "unknown error".to_owned(), TaskError::full_message);
         match groups.iter_mut().find(|(m, _)| *m == message) {
             Some((_, indices)) => indices.push(failure.index),
             None => groups.push((message, vec![failure.index])),
@@ -311,7 +464,7 @@ pub fn summarize_failures(failures: &[ElementFailure]) -> String {
             i += 1;
         }
         out.push_str(": ");
-        out.push_str(message);
+        out.push_str(&message);
     }
     out
 }
@@ -324,15 +477,72 @@ mod tests {
     #[error("disk full")]
     struct DiskFull;
 
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot save")]
+    struct CannotSave(#[source] DiskFull);
+
     #[test]
     fn errors_keep_their_message_and_permanence() {
         let e = TaskError::from_error(DiskFull);
         assert_eq!(e.to_string(), "disk full");
         assert!(!e.is_permanent());
-        assert!(e.source().is_some());
-        let p = TaskError::from_error(TaskError::permanent(DiskFull));
+        assert!(e.downcast_ref::<DiskFull>().is_some());
+        let p = TaskError::permanent(DiskFull);
         assert!(p.is_permanent());
         assert_eq!(p.kind(), FailureKind::Error);
+    }
+
+    /// Display shows the wrapped error, `source()` goes on from the wrapped error's source:
+    /// each cause appears once.
+    #[test]
+    fn a_wrapped_error_prints_each_cause_once() {
+        let e = TaskError::from_error(CannotSave(DiskFull));
+        assert_eq!(e.to_string(), "cannot save");
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("disk full")
+        );
+        assert_eq!(e.full_message(), "cannot save: disk full");
+        assert_eq!(
+            format!("{:#}", anyhow::Error::from(e.clone())),
+            "cannot save: disk full"
+        );
+        let plain = TaskError::msg("boom");
+        assert!(plain.source().is_none());
+        assert_eq!(plain.full_message(), "boom");
+    }
+
+    /// `?` converts a std error into a `TaskError`, and a `TaskError` into a boxed or an anyhow
+    /// error, from which it comes back with its permanence.
+    #[test]
+    fn task_errors_round_trip_through_box_and_anyhow() {
+        fn io() -> Result<(), TaskError> {
+            Err(std::io::Error::other("gone"))?;
+            Ok(())
+        }
+        let e = io().unwrap_err();
+        assert_eq!(e.to_string(), "gone");
+        assert!(e.downcast_ref::<std::io::Error>().is_some());
+
+        let boxed: Box<dyn StdError + Send + Sync> = TaskError::permanent_msg("no").into();
+        let back = TaskError::from_boxed(boxed);
+        assert!(back.is_permanent());
+        assert_eq!(back.message(), "no");
+
+        let any = anyhow::Error::from(TaskError::permanent_msg("no"));
+        let back = TaskError::from_anyhow(any);
+        assert!(back.is_permanent());
+        assert_eq!(back.to_string(), "no");
+
+        let with_context = anyhow::Error::from(TaskError::permanent_msg("no")).context("loading");
+        let back = TaskError::from_anyhow(with_context);
+        assert!(back.is_permanent(), "permanence survives context");
+        assert_eq!(back.full_message(), "loading: no");
+
+        let plain = TaskError::from_anyhow(anyhow::anyhow!("root").context("outer"));
+        assert!(!plain.is_permanent());
+        assert_eq!(plain.to_string(), "outer");
+        assert_eq!(plain.full_message(), "outer: root");
     }
 
     #[test]

@@ -94,24 +94,21 @@ pub trait Task: Send + Sync + 'static {
 }
 
 /// A `Result`-like return type of a task: `Ok` is the task's output and `Err` a failed attempt.
+///
+/// `#[task]` names the output of a task written `-> io::Result<T>` or `-> anyhow::Result<T>`
+/// through this trait; the error is converted by the macro (see `maptask::task`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a `Result<T, E>` a task can return",
-    note = "a task returns `T`, `()` or `Result<T, E>` with `E: std::error::Error + Send + Sync + 'static`"
+    note = "a task returns `T`, `()` or `Result<T, E>`, with `E` an error type such as `std::io::Error`, `anyhow::Error` or `maptask::TaskError`"
 )]
 pub trait TaskResult {
     /// The success type.
     type Ok;
-    /// Converts into an attempt's outcome.
-    fn into_attempt(self) -> Result<Self::Ok, TaskError>;
+    /// The error type.
+    type Err;
 }
 
-impl<T, E> TaskResult for Result<T, E>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
+impl<T, E> TaskResult for Result<T, E> {
     type Ok = T;
-
-    fn into_attempt(self) -> Result<T, TaskError> {
-        self.map_err(TaskError::from_error)
-    }
+    type Err = E;
 }

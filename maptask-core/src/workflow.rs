@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::{ElementFailure, MapError};
+use crate::error::{ElementFailure, MapError, TaskError};
 
 /// What failed inside a node.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +22,7 @@ impl fmt::Display for NodeFailure {
             NodeFailure::Task(failure) => {
                 let last = failure
                     .last_error()
-                    .map_or("unknown error", |e| e.message());
+                    .map_or_else(|| "unknown error".to_owned(), TaskError::full_message);
                 write!(
                     f,
                     "{last} (after {} attempt{})",
@@ -102,14 +102,7 @@ impl fmt::Display for WorkflowError {
     }
 }
 
-impl std::error::Error for WorkflowError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.inner.failure {
-            NodeFailure::Task(failure) => failure
-                .last_error()
-                .map(|e| e as &(dyn std::error::Error + 'static)),
-            NodeFailure::Map(e) => Some(e),
-            NodeFailure::Workflow(e) => Some(e),
-        }
-    }
-}
+/// The message holds every cause (a task's error with its sources, a map's failure summary, a
+/// sub-workflow's failure), so `source()` is `None`: a chain walk prints each cause once. Use
+/// [`WorkflowError::failure`] for the parts.
+impl std::error::Error for WorkflowError {}

@@ -1,6 +1,7 @@
 //! `__with_signature!`: where a task's signature macro hands over the parameter names.
 //!
-//! Input: `params = ["a", "b"], kind = task | workflow, path = { path }`, then one of
+//! Input: `krate = { path of maptask }, params = ["a", "b"], kind = task | workflow,
+//! path = { path }`, then one of
 //! * `args = { … }` and optionally `call = { a = x, … }`: a `map_task!`;
 //! * `inputs = { x, y }` or `inputs = { a = x, b = y }`: the inputs of a task or sub-workflow
 //!   call in a `#[workflow]`, type-checked one by one and ordered as declared;
@@ -35,6 +36,8 @@ enum Mode {
 }
 
 struct Input {
+    /// The path of `maptask` at the call site.
+    krate: TokenStream,
     params: Vec<Ident>,
     kind: Kind,
     path: syn::Path,
@@ -50,6 +53,11 @@ pub struct CallArgs {
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        keyword(input, "krate")?;
+        let krate_tokens;
+        syn::braced!(krate_tokens in input);
+        let krate: TokenStream = krate_tokens.parse()?;
+        input.parse::<Token![,]>()?;
         keyword(input, "params")?;
         let content;
         syn::bracketed!(content in input);
@@ -96,6 +104,7 @@ impl Parse for Input {
             Mode::Map { args, call }
         };
         Ok(Input {
+            krate,
             params,
             kind,
             path,
@@ -129,13 +138,17 @@ pub fn expand(input: TokenStream) -> TokenStream {
         Err(e) => return expression_error(e),
     };
     let result = match &input.mode {
-        Mode::Map { args, call } => {
-            map::expand_map(&input.path, &input.params, args, call.as_ref())
-        }
+        Mode::Map { args, call } => map::expand_map(
+            &input.krate,
+            &input.path,
+            &input.params,
+            args,
+            call.as_ref(),
+        ),
         Mode::Inputs(call) => expand_inputs(&input, call),
         Mode::GraphNode(args) => {
-            let path = &input.path;
-            Ok(quote!(::maptask::__private::graph_node::<#path>(#args)))
+            let (krate, path) = (&input.krate, &input.path);
+            Ok(quote!(#krate::__private::graph_node::<#path>(#args)))
         }
     };
     result.unwrap_or_else(expression_error)
@@ -146,7 +159,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
 fn expand_inputs(input: &Input, call: &CallArgs) -> syn::Result<TokenStream> {
     let path = &input.path;
     let ordered = call.order(path, &input.params, "argument")?;
-    let private = quote!(::maptask::__private);
+    let krate = &input.krate;
+    let private = quote!(#krate::__private);
     let locals: Vec<Ident> = (0..ordered.len())
         .map(|i| format_ident!("__maptask_input{}", i))
         .collect();
@@ -164,8 +178,12 @@ fn expand_inputs(input: &Input, call: &CallArgs) -> syn::Result<TokenStream> {
         Kind::Task => quote!(#private::TaskNodeCall::<#path>::new),
         Kind::Workflow => quote!(#private::WorkflowNodeCall::<#path>::new),
     };
+    let shared = quote_spanned! {path.span()=>
+        #private::node_output::<<#path as #private::Task>::Output>();
+    };
     Ok(quote! {
         {
+            #shared
             #(#lets)*
             #node((#(#locals,)*))
         }

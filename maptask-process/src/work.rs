@@ -106,7 +106,8 @@ async fn run_attempt<L: Launch>(
             message,
             recoverable,
         } => {
-            let message = with_tail(message, &at, inner.tail_lines);
+            // The child's message often is what it printed last: show only what it adds.
+            let message = with_tail_beyond(message, &at, inner.tail_lines);
             Err(if recoverable {
                 TaskError::msg(message)
             } else {
@@ -142,6 +143,27 @@ fn missing(pid: libc::pid_t, status: ExitStatus) -> String {
              retryable system failure"
         ),
     }
+}
+
+/// `message`, followed by those of the last lines of the attempt's log that it does not already
+/// hold.
+fn with_tail_beyond(message: String, at: &Attempt, lines: usize) -> String {
+    let Some(text) = tail(&at.log, lines) else {
+        return message;
+    };
+    let new: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !message.contains(l.trim()))
+        .map(|l| format!("    {l}"))
+        .collect();
+    if new.is_empty() {
+        return message;
+    }
+    format!(
+        "{message}\n  last lines of {}:\n{}",
+        at.log.display(),
+        new.join("\n")
+    )
 }
 
 /// `message`, followed by the last lines of the attempt's log.

@@ -71,12 +71,11 @@ pub enum MapStatus {
 /// `attempt` counts from 1. `elapsed` is the wall time of one attempt; `duration` is an
 /// element's total time spent in attempts so far (the sum of its attempts' `elapsed`).
 ///
-/// Both are exact except for quick blocking attempts: in a map of blocking (sync) work without
-/// a timeout, attempts that a compute-pool thread runs in a batch (because its previous
-/// attempts averaged under 5 µs) each get the batch's mean wall time, with a single clock read
-/// per batch. Async work, maps with a timeout and slower blocking elements (run one at a time)
-/// get exact times. See [`ElementReport::duration`](crate::ElementReport::duration) for the
-/// details.
+/// Both are exact except for quick blocking attempts that a compute-pool thread runs in a batch
+/// (because its previous attempts averaged under 5 µs): each gets the batch's mean wall time,
+/// with a single clock read per batch. Async work, maps with a timeout and slower blocking
+/// elements (run one at a time) get exact times. See
+/// [`ElementReport::duration`](crate::ElementReport::duration) for the details.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum MapEvent {

@@ -54,10 +54,10 @@ pub fn filter_element_panics() {
 }
 
 /// Marks the current thread as running element code while alive.
-struct InElement;
+pub(crate) struct InElement;
 
 impl InElement {
-    fn enter() -> InElement {
+    pub(crate) fn enter() -> InElement {
         DEPTH.with(|depth| depth.set(depth.get() + 1));
         InElement
     }

@@ -145,6 +145,11 @@ pub struct TaskEntry {
     pub metadata: Metadata,
     /// Whether the task can run from serialized inputs.
     pub portability: Portability,
+    /// A workflow's graph and run ([`TaskEntry::with_workflow`]); `None` for a task.
+    pub workflow: Option<WorkflowFns>,
+    /// How a map's parent hands this task's elements to other processes
+    /// ([`TaskEntry::with_remote`]); `None` when its types do not allow it.
+    pub remote: Option<RemoteFns>,
 }
 
 /// Whether a task can run from serialized inputs, and how.
@@ -203,6 +208,8 @@ impl TaskEntry {
             interface: T::interface(),
             metadata: T::METADATA,
             portability,
+            workflow: None,
+            remote: None,
         }
     }
 
@@ -543,5 +550,235 @@ impl<T: Task> ViaAnything for Probe<T> {
             "its output `{}` is not `serde::Serialize`",
             T::interface().output_rust_type
         ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// For the command line and the process backend (issue 10): workflows run on a given runtime and
+// show their graph; a map's parent encodes element inputs and decodes element outputs.
+
+/// The future of one erased workflow run: its output, or its error with the whole chain.
+pub type WorkflowRunFuture =
+    Pin<Box<dyn Future<Output = Result<TaskOutput, Box<dyn StdError + Send + Sync>>> + Send>>;
+
+/// What a `#[workflow]` registers besides its task entry: its graph and, when its output is
+/// `Serialize`, a run on a given runtime with given options (an observer, a token).
+#[derive(Clone, Copy)]
+pub struct WorkflowFns {
+    /// The workflow's static graph.
+    pub graph: fn() -> maptask_core::Graph,
+    /// Runs the graph on the runtime with the options; `None` when the output is not
+    /// `Serialize`. The inputs are what [`TaskEntry::decode`] read.
+    pub run: Option<WorkflowRunFn>,
+}
+
+/// What a map's parent needs to hand a task's elements to another process: each element's
+/// inputs as serde values, and each output read back.
+#[derive(Clone, Copy)]
+pub struct RemoteFns {
+    /// Calls `visit(i, value)` for each input `i` of one element's inputs (a boxed
+    /// `T::Inputs`), in declaration order.
+    pub encode_inputs: fn(&(dyn Any + Send), &mut EncodeVisitor<'_>) -> Result<(), String>,
+    /// Reads one `T::Output`, boxed.
+    pub decode_output: DecodeOutputFn,
+    /// Runs exactly one attempt, without the task's retries and timeout: what a child process
+    /// runs when its parent counts the attempts and enforces the timeout itself.
+    pub run_once: fn(Box<dyn Any + Send>, Runtime, RunOptions) -> RunFuture,
+}
+
+/// Runs a workflow from its erased inputs on a runtime with options.
+pub type WorkflowRunFn = fn(Box<dyn Any + Send>, Runtime, RunOptions) -> WorkflowRunFuture;
+
+/// Reads one erased output.
+pub type DecodeOutputFn =
+    fn(&mut dyn erased_serde::Deserializer<'_>) -> Result<Box<dyn Any + Send>, erased_serde::Error>;
+
+/// The visitor of [`RemoteFns::encode_inputs`]: input index and value.
+pub type EncodeVisitor<'a> =
+    dyn FnMut(usize, &dyn erased_serde::Serialize) -> Result<(), String> + 'a;
+
+impl TaskEntry {
+    /// Adds what a workflow registers (see the facade's registration macro).
+    pub fn with_workflow(mut self, workflow: Option<WorkflowFns>) -> TaskEntry {
+        self.workflow = workflow;
+        self
+    }
+
+    /// Adds the functions of a map's parent, when the task's types allow them.
+    pub fn with_remote(mut self, remote: Option<RemoteFns>) -> TaskEntry {
+        self.remote = remote;
+        self
+    }
+
+    /// Runs exactly one attempt (no retry, no timeout), when the task's types allow a map's
+    /// parent to hand it to another process; otherwise gives the inputs back. The parent
+    /// process counts the attempts and enforces the timeout (see [`RemoteFns::run_once`]).
+    pub fn run_single_attempt(
+        &self,
+        inputs: DecodedInputs,
+        runtime: &Runtime,
+        options: RunOptions,
+    ) -> Result<RunFuture, DecodedInputs> {
+        let Some(remote) = self.remote else {
+            return Err(inputs);
+        };
+        if inputs.task != self.name {
+            let message = format!(
+                "inputs decoded for task `{}` were given to task `{}`",
+                inputs.task, self.name
+            );
+            return Ok(Box::pin(async move {
+                Err(ElementFailure {
+                    index: 0,
+                    attempts: 0,
+                    errors: vec![TaskError::permanent_msg(message)],
+                })
+            }));
+        }
+        Ok((remote.run_once)(inputs.value, runtime.clone(), options))
+    }
+
+    /// Runs a workflow's graph on `runtime` with `options`: its maps use the runtime's backend
+    /// and its events reach the observer. `None` when this is not a workflow whose output can
+    /// be serialized.
+    pub fn run_workflow(
+        &self,
+        inputs: DecodedInputs,
+        runtime: &Runtime,
+        options: RunOptions,
+    ) -> Option<WorkflowRunFuture> {
+        let run = self.workflow?.run?;
+        if inputs.task != self.name {
+            let message = format!(
+                "inputs decoded for `{}` were given to workflow `{}`",
+                inputs.task, self.name
+            );
+            return Some(Box::pin(async move { Err(message.into()) }));
+        }
+        Some(run(inputs.value, runtime.clone(), options))
+    }
+}
+
+/// Inputs that encode to serde values: `()` and tuples of `Serialize` values, up to 12.
+pub trait EncodeInputs {
+    /// Calls `visit` for each element, in order.
+    fn encode_inputs(&self, visit: &mut EncodeVisitor<'_>) -> Result<(), String>;
+}
+
+impl EncodeInputs for () {
+    fn encode_inputs(&self, _: &mut EncodeVisitor<'_>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+macro_rules! encode_tuple {
+    ($($index:tt $ty:ident),+) => {
+        impl<$($ty: Serialize),+> EncodeInputs for ($($ty,)+) {
+            fn encode_inputs(&self, visit: &mut EncodeVisitor<'_>) -> Result<(), String> {
+                $(visit($index, &self.$index)?;)+
+                Ok(())
+            }
+        }
+    };
+}
+
+encode_tuple!(0 A);
+encode_tuple!(0 A, 1 B);
+encode_tuple!(0 A, 1 B, 2 C);
+encode_tuple!(0 A, 1 B, 2 C, 3 D);
+encode_tuple!(0 A, 1 B, 2 C, 3 D, 4 E);
+encode_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F);
+encode_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G);
+encode_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H);
+encode_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I);
+encode_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J);
+encode_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K);
+encode_tuple!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L);
+
+fn encode_erased<T: Task>(
+    inputs: &(dyn Any + Send),
+    visit: &mut EncodeVisitor<'_>,
+) -> Result<(), String>
+where
+    T::Inputs: EncodeInputs,
+{
+    match inputs.downcast_ref::<T::Inputs>() {
+        Some(inputs) => inputs.encode_inputs(visit),
+        None => Err(format!(
+            "internal error: the inputs given to encode for task `{}` are not its inputs",
+            T::NAME
+        )),
+    }
+}
+
+fn run_once_erased<T: Task>(
+    inputs: Box<dyn Any + Send>,
+    runtime: Runtime,
+    options: RunOptions,
+) -> RunFuture
+where
+    T::Inputs: Clone,
+    T::Output: Serialize,
+{
+    Box::pin(async move {
+        let inputs = match inputs.downcast::<T::Inputs>() {
+            Ok(inputs) => *inputs,
+            Err(_) => {
+                return Err(ElementFailure {
+                    index: 0,
+                    attempts: 0,
+                    errors: vec![TaskError::permanent_msg(format!(
+                        "internal error: the inputs given to task `{}` are not its inputs",
+                        T::NAME
+                    ))],
+                })
+            }
+        };
+        let output = runtime
+            .run_task(T::NAME, 0, None, inputs, TaskWork::<T>::new(), options)
+            .await?;
+        Ok(Box::new(output) as TaskOutput)
+    })
+}
+
+fn decode_output_erased<T: Task>(
+    de: &mut dyn erased_serde::Deserializer<'_>,
+) -> Result<Box<dyn Any + Send>, erased_serde::Error>
+where
+    T::Output: DeserializeOwned,
+{
+    Ok(Box::new(erased_serde::deserialize::<T::Output>(de)?))
+}
+
+/// The probe method chosen when a task's inputs are `Serialize + Clone` and its output
+/// `Serialize + DeserializeOwned`: a map's parent can hand its elements to other processes.
+pub trait RemoteViaSerde {
+    /// The parent's functions.
+    fn maptask_remote(&self) -> Option<RemoteFns>;
+}
+
+/// The fallback: a map of this task runs only in process.
+pub trait RemoteViaAnything {
+    /// None.
+    fn maptask_remote(&self) -> Option<RemoteFns>;
+}
+
+impl<T: Task> RemoteViaSerde for &Probe<T>
+where
+    T::Inputs: EncodeInputs + Clone,
+    T::Output: DeserializeOwned + Serialize,
+{
+    fn maptask_remote(&self) -> Option<RemoteFns> {
+        Some(RemoteFns {
+            encode_inputs: encode_erased::<T>,
+            decode_output: decode_output_erased::<T>,
+            run_once: run_once_erased::<T>,
+        })
+    }
+}
+
+impl<T: Task> RemoteViaAnything for Probe<T> {
+    fn maptask_remote(&self) -> Option<RemoteFns> {
+        None
     }
 }

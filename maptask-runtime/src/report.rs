@@ -59,21 +59,161 @@ pub struct ElementReport {
     /// attempts' times.
     ///
     /// Each attempt's time is exact, read from the clock when the attempt ends, except for
-    /// quick blocking attempts, whose time is a batch mean:
+    /// blocking attempts run in chunks, whose time is a chunk mean:
     ///
     /// * **Exact**: every attempt of async work; every attempt of blocking (sync) work in a map
-    ///   with a timeout (an attempt that timed out counts as exactly the timeout); and every
-    ///   blocking attempt that a compute-pool thread ran on its own, which it does whenever the
-    ///   previous attempts it ran for this map averaged 5 µs or more (slow elements are always
-    ///   taken one at a time).
-    /// * **Batch mean**: in a map of blocking work without a timeout, a pool thread whose last
-    ///   attempts averaged under 5 µs takes up to 64 attempts at once and reads the clock once
-    ///   for the whole batch. Each attempt of that batch is given the batch's wall time (from
-    ///   the start of its first attempt to the end of its last, including the copy of inputs
-    ///   kept for retries) divided by the number of attempts in it. The batch's total is exact;
-    ///   how it is shared between its attempts is not, so one unexpectedly slow attempt among
-    ///   quick ones shows as a raised mean on all of them.
+    ///   with a timeout, a backoff, a runtime-wide cap or an observer (an attempt that timed out
+    ///   counts as exactly the timeout); and every blocking attempt run in a chunk of one, which
+    ///   is how elements averaging 5 µs or more are always run.
+    /// * **Chunk mean**: other blocking maps run in chunks of consecutive elements that grow
+    ///   while their elements average under 5 µs (up to 4096). Each element of a chunk is given
+    ///   the chunk's wall time divided by the number of elements it ran (times its attempts, for
+    ///   an element that was retried). The chunk's total is exact; how it is shared between its
+    ///   elements is not, so one unexpectedly slow element among quick ones shows as a raised
+    ///   mean on all of them.
     pub duration: Duration,
+}
+
+/// The report of every element of a map, in input order.
+///
+/// Stored as runs of equal entries: a map whose quick elements all succeeded at their first
+/// attempt keeps one entry per chunk of elements, not one per element. Read it like a slice:
+/// `elements[i]`, [`get`](Self::get), [`iter`](Self::iter), [`len`](Self::len).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ElementReports {
+    len: usize,
+    /// Each run's first index and its entry, by index.
+    runs: Vec<(usize, ElementReport)>,
+}
+
+impl ElementReports {
+    /// `n` elements with the same report.
+    pub fn uniform(n: usize, report: ElementReport) -> ElementReports {
+        let mut reports = ElementReports::default();
+        reports.push_run(n, report);
+        reports
+    }
+
+    /// Appends `count` elements with the same report.
+    pub fn push_run(&mut self, count: usize, report: ElementReport) {
+        if count == 0 {
+            return;
+        }
+        if self.runs.last().map(|run| run.1) != Some(report) {
+            self.runs.push((self.len, report));
+        }
+        self.len += count;
+    }
+
+    /// Appends one element.
+    pub fn push(&mut self, report: ElementReport) {
+        self.push_run(1, report);
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no element.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The report of element `index`.
+    pub fn get(&self, index: usize) -> Option<&ElementReport> {
+        if index >= self.len {
+            return None;
+        }
+        let run = self.runs.partition_point(|&(start, _)| start <= index) - 1;
+        Some(&self.runs[run].1)
+    }
+
+    /// The first element's report.
+    pub fn first(&self) -> Option<&ElementReport> {
+        self.get(0)
+    }
+
+    /// Every element's report, in input order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &ElementReport> + '_ {
+        Iter {
+            reports: self,
+            index: 0,
+            run: 0,
+        }
+    }
+
+    /// Runs of equal reports: each run's first index, length and report.
+    pub fn runs(&self) -> impl Iterator<Item = (usize, usize, &ElementReport)> + '_ {
+        self.runs.iter().enumerate().map(|(i, (start, report))| {
+            let end = self.runs.get(i + 1).map_or(self.len, |next| next.0);
+            (*start, end - start, report)
+        })
+    }
+
+    /// One entry per element.
+    pub fn to_vec(&self) -> Vec<ElementReport> {
+        self.iter().copied().collect()
+    }
+}
+
+struct Iter<'a> {
+    reports: &'a ElementReports,
+    index: usize,
+    run: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a ElementReport;
+
+    fn next(&mut self) -> Option<&'a ElementReport> {
+        if self.index >= self.reports.len {
+            return None;
+        }
+        let runs = &self.reports.runs;
+        while self.run + 1 < runs.len() && runs[self.run + 1].0 <= self.index {
+            self.run += 1;
+        }
+        self.index += 1;
+        Some(&runs[self.run].1)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.reports.len - self.index;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl std::ops::Index<usize> for ElementReports {
+    type Output = ElementReport;
+
+    fn index(&self, index: usize) -> &ElementReport {
+        match self.get(index) {
+            Some(report) => report,
+            None => panic!("element {index} out of range: the map has {}", self.len),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a ElementReports {
+    type Item = &'a ElementReport;
+    type IntoIter = Box<dyn ExactSizeIterator<Item = &'a ElementReport> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl FromIterator<ElementReport> for ElementReports {
+    fn from_iter<T: IntoIterator<Item = ElementReport>>(iter: T) -> ElementReports {
+        let mut reports = ElementReports::default();
+        for report in iter {
+            reports.push(report);
+        }
+        reports
+    }
 }
 
 /// Every error of one element, in attempt order.
@@ -96,8 +236,8 @@ pub struct MapReport {
     pub min_successes: usize,
     /// How the map ended.
     pub status: MapStatus,
-    /// One entry per element, in input order.
-    pub elements: Vec<ElementReport>,
+    /// One entry per element, in input order (stored as runs of equal entries).
+    pub elements: ElementReports,
     /// The errors of every element that had at least one failed attempt, by index. An element
     /// that failed and then succeeded on a retry is listed here too.
     pub errors: Vec<ElementErrors>,
@@ -121,14 +261,14 @@ impl MapReport {
             n,
             min_successes,
             status,
-            elements: vec![
+            elements: ElementReports::uniform(
+                n,
                 ElementReport {
                     status: ElementStatus::NotStarted,
                     attempts: 0,
                     duration: Duration::ZERO,
-                };
-                n
-            ],
+                },
+            ),
             errors: Vec::new(),
             totals: Counts {
                 total: n,
@@ -145,7 +285,8 @@ impl MapReport {
     /// output, which cannot happen for a successful map whose criterion tolerates no failure.
     pub fn require_all<O>(&self, outputs: Vec<Option<O>>) -> Result<Vec<O>, MapError> {
         if outputs.iter().all(Option::is_some) {
-            return Ok(outputs.into_iter().flatten().collect());
+            // `map_while` lets the collect reuse the buffer in place (no second allocation).
+            return Ok(outputs.into_iter().map_while(|output| output).collect());
         }
         let failures = self.failures();
         Err(MapError::TooManyFailures {
@@ -183,6 +324,9 @@ impl MapReport {
 
     /// The total number of attempts started.
     pub fn total_attempts(&self) -> u64 {
-        self.elements.iter().map(|e| u64::from(e.attempts)).sum()
+        self.elements
+            .runs()
+            .map(|(_, len, e)| u64::from(e.attempts) * len as u64)
+            .sum()
     }
 }

@@ -8,6 +8,7 @@ use maptask_core::{ElementFailure, MapSpec};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use crate::backend::MapBackend;
 use crate::engine;
 use crate::events::MapObserver;
 use crate::pool::{ComputePool, PoolStatus};
@@ -33,6 +34,8 @@ pub(crate) struct RuntimeInner {
     max_in_flight: Option<usize>,
     pool: OnceLock<Arc<ComputePool>>,
     pub(crate) in_flight: Option<Arc<Semaphore>>,
+    /// Where maps run when not on the engine (see [`crate::backend`]).
+    backend: Option<Arc<dyn MapBackend>>,
 }
 
 impl RuntimeInner {
@@ -48,12 +51,27 @@ impl RuntimeInner {
 }
 
 /// Configures a [`Runtime`].
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct RuntimeBuilder {
     max_in_flight: Option<usize>,
     compute_threads: Option<usize>,
     max_replacement_threads: Option<usize>,
+    backend: Option<Arc<dyn MapBackend>>,
+}
+
+impl fmt::Debug for RuntimeBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeBuilder")
+            .field("max_in_flight", &self.max_in_flight)
+            .field("compute_threads", &self.compute_threads)
+            .field("max_replacement_threads", &self.max_replacement_threads)
+            .field(
+                "backend",
+                &self.backend.as_ref().map(|b| b.name().to_owned()),
+            )
+            .finish()
+    }
 }
 
 impl RuntimeBuilder {
@@ -68,6 +86,13 @@ impl RuntimeBuilder {
     /// the machine's available parallelism. 0 means the default.
     pub fn compute_threads(mut self, threads: usize) -> RuntimeBuilder {
         self.compute_threads = Some(threads).filter(|&t| t > 0);
+        self
+    }
+
+    /// Runs the maps of `map_task!` on `backend` (e.g. the process backend of `maptask-cli`)
+    /// instead of this process's engine. Task nodes and task calls still run on the engine.
+    pub fn backend(mut self, backend: Arc<dyn MapBackend>) -> RuntimeBuilder {
+        self.backend = Some(backend);
         self
     }
 
@@ -108,6 +133,7 @@ impl RuntimeBuilder {
                 max_in_flight,
                 pool: OnceLock::new(),
                 in_flight: max_in_flight.map(|m| Arc::new(Semaphore::new(m))),
+                backend: self.backend,
             }),
         }
     }
@@ -127,6 +153,10 @@ impl fmt::Debug for Runtime {
             .field(
                 "max_replacement_threads",
                 &self.inner.max_replacement_threads,
+            )
+            .field(
+                "backend",
+                &self.inner.backend.as_ref().map(|b| b.name().to_owned()),
             )
             .finish()
     }
@@ -164,6 +194,11 @@ impl Runtime {
         self.inner.max_in_flight
     }
 
+    /// The backend that runs this runtime's maps, when it is not the engine.
+    pub fn backend(&self) -> Option<&Arc<dyn MapBackend>> {
+        self.inner.backend.as_ref()
+    }
+
     /// Runs a map: `work` once per input, under `spec`.
     ///
     /// The outputs keep the input's length and order, with `None` at each failed index. The map
@@ -180,8 +215,9 @@ impl Runtime {
     /// failure. Inputs are cloned only for attempts that another may follow.
     ///
     /// Dropping the future, or cancelling `options.cancel`, stops every attempt. A blocking
-    /// attempt cannot be interrupted: when it times out or its map is stopped, it keeps its
-    /// compute thread until the function returns, and its result is discarded.
+    /// attempt cannot be interrupted: when it times out, the map stops waiting for it at once
+    /// and the pool replaces its thread (see [`RuntimeBuilder::max_replacement_threads`]); its
+    /// result is discarded when the function returns.
     ///
     /// ```
     /// use maptask_core::{Criterion, MapSpec, Ratio, TaskError};

@@ -111,6 +111,7 @@ impl KeyPlan {
         let mut scratch = Vec::new();
         let mut mapped = vec![Digest([0; 32]); self.mapped.len()];
         let mut digests = Vec::with_capacity(elements.len());
+        let mut preimage = Vec::new();
         for element in elements {
             let mut failure = None;
             element.visit(&mut |j, value| {
@@ -129,7 +130,12 @@ impl KeyPlan {
                 Slot::Bound(digest) => (*name, digest),
                 Slot::Mapped(j) => (*name, &mapped[*j]),
             });
-            digests.push(key::element_digest(self.task, self.version, inputs));
+            digests.push(key::element_digest_with(
+                &mut preimage,
+                self.task,
+                self.version,
+                inputs,
+            ));
         }
         Ok(digests)
     }
@@ -308,12 +314,15 @@ where
     );
     if let (Some(observer), true) = (&options.observer, remap.miss_index.is_empty()) {
         // The engine did not run, so nobody else ends the map's event stream.
-        observer.on_event(&MapEvent::MapFinished {
-            map: Arc::from(spec.name.as_str()),
-            status: outcome.report.status,
-            elapsed: outcome.report.elapsed,
-            counts: outcome.report.totals,
-        });
+        deliver(
+            observer.as_ref(),
+            &MapEvent::MapFinished {
+                map: Arc::from(spec.name.as_str()),
+                status: outcome.report.status,
+                elapsed: outcome.report.elapsed,
+                counts: outcome.report.totals,
+            },
+        );
     }
     outcome
 }
@@ -389,22 +398,38 @@ fn announce<O>(
         pending: n,
         ..Counts::default()
     };
-    observer.on_event(&MapEvent::MapStarted {
-        map: Arc::clone(&map),
-        n,
-        min_successes,
-        concurrency: spec.concurrency,
-        counts,
-    });
+    deliver(
+        observer,
+        &MapEvent::MapStarted {
+            map: Arc::clone(&map),
+            n,
+            min_successes,
+            concurrency: spec.concurrency,
+            counts,
+        },
+    );
     for (index, _) in outputs.iter().enumerate().filter(|(_, o)| o.is_some()) {
         counts.pending -= 1;
         counts.succeeded += 1;
         counts.cached += 1;
-        observer.on_event(&MapEvent::Cached {
-            map: Arc::clone(&map),
-            index,
-            counts,
-        });
+        deliver(
+            observer,
+            &MapEvent::Cached {
+                map: Arc::clone(&map),
+                index,
+                counts,
+            },
+        );
+    }
+}
+
+/// Delivers an event; an observer's panic must not take down the map, as in the engine.
+pub(crate) fn deliver(observer: &dyn MapObserver, event: &MapEvent) {
+    let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        observer.on_event(event);
+    }));
+    if delivered.is_err() {
+        tracing::error!("a map observer panicked; the event was dropped");
     }
 }
 
@@ -554,7 +579,7 @@ fn merge<O>(
             n: remap.n,
             min_successes,
             status: MapStatus::Succeeded,
-            elements,
+            elements: elements.into_iter().collect(),
             errors: Vec::new(),
             totals,
             elapsed,
@@ -581,7 +606,7 @@ fn merge<O>(
         n: remap.n,
         min_successes,
         status: sub.report.status,
-        elements,
+        elements: elements.into_iter().collect(),
         errors,
         totals: remap.counts(sub.report.totals),
         elapsed,

@@ -21,6 +21,8 @@ pub(crate) mod map;
 #[cfg(feature = "cache")]
 pub(crate) mod node;
 #[cfg(feature = "cache")]
+pub use node::{get_output, put_output, task_key};
+#[cfg(feature = "cache")]
 mod store;
 
 #[cfg(feature = "cache")]

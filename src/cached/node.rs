@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use maptask_cache::{codec, key, Digest, Input};
-use maptask_core::{ElementFailure, Task};
+use maptask_cache::{codec, key, CacheKey, Digest, Input, Store};
+use maptask_core::{CodecError, ElementFailure, Task};
 use maptask_runtime::{Counts, MapEvent, RunOptions, Runtime, TaskWork};
 
 use super::CacheChoice;
@@ -43,6 +43,71 @@ fn digest<T: Task>(
     ))
 }
 
+/// The cache key of one call of task `T` with `inputs`: `Ok(None)` when `T` is not cached (no
+/// `cache = "…"`), an error when an input cannot be encoded.
+///
+/// For backends that run a typed task elsewhere (a process array, a Flyte container): look the
+/// key up with [`get_output`] before running, and store a success with [`put_output`].
+pub fn task_key<T: Task>(inputs: &T::Inputs) -> Result<Option<CacheKey>, CodecError> {
+    let (Some(codec), Some(version)) = (T::cache_codec(), T::METADATA.cache_version) else {
+        return Ok(None);
+    };
+    digest::<T>(&codec, version, inputs)
+        .map(|digest| {
+            Some(CacheKey {
+                task: Arc::from(T::NAME),
+                digest,
+            })
+        })
+        .map_err(CodecError)
+}
+
+/// The stored output of task `T` under `key`, if there is one that can be used. An entry of an
+/// older format or another output type is `None`, with one warning.
+pub fn get_output<T: Task>(store: &Store, key: &CacheKey) -> Option<T::Output> {
+    let codec = T::cache_codec()?;
+    let entry = match store.get(key) {
+        Ok(entry) => entry?,
+        Err(error) => {
+            tracing::warn!(
+                "maptask cache: lookup of task `{}` failed: {error}",
+                T::NAME
+            );
+            return None;
+        }
+    };
+    let header = codec::header(&T::interface().output.to_string());
+    let decoded = codec::payload(&entry, &header)
+        .map_err(|e| e.to_string())
+        .and_then(|payload| (codec.decode_output)(payload).map_err(|e| e.to_string()));
+    match decoded {
+        Ok(output) => Some(output),
+        Err(reason) => {
+            tracing::warn!(
+                "maptask cache: a stored result of task `{}` cannot be used ({reason}); it runs again",
+                T::NAME
+            );
+            None
+        }
+    }
+}
+
+/// Stores `output` of task `T` under `key` and waits until it is committed.
+pub fn put_output<T: Task>(
+    store: &Store,
+    key: &CacheKey,
+    output: &T::Output,
+) -> Result<(), CodecError> {
+    let codec =
+        T::cache_codec().ok_or_else(|| CodecError(format!("task `{}` is not cached", T::NAME)))?;
+    let mut entry = codec::header(&T::interface().output.to_string());
+    (codec.encode_output)(output, &mut entry)?;
+    store
+        .put(Arc::clone(&key.task), key.digest, entry)
+        .and_then(|()| store.flush())
+        .map_err(|e| CodecError(e.to_string()))
+}
+
 /// Runs task node `node` with the cache of the process's default store.
 pub(crate) async fn run<T>(
     runtime: &Runtime,
@@ -56,9 +121,21 @@ where
     T: Task,
     T::Inputs: Clone,
 {
-    let plan = super::codec_of::<T>().zip(T::METADATA.cache_version);
-    let store = plan.as_ref().and_then(|_| CacheChoice::Default.resolve());
-    let (Some((codec, version)), Some(store)) = (plan, store) else {
+    let cached = super::codec_of::<T>().is_some();
+    let store = if cached {
+        CacheChoice::Default.resolve()
+    } else {
+        None
+    };
+    let key = match store.as_ref().map(|_| task_key::<T>(&inputs)) {
+        Some(Ok(Some(key))) => Some(key),
+        Some(Err(error)) => {
+            tracing::warn!("maptask cache: node `{node}` runs without the cache: {error}");
+            None
+        }
+        _ => None,
+    };
+    let (Some(store), Some(key)) = (store, key) else {
         return runtime
             .run_task(
                 node,
@@ -70,55 +147,21 @@ where
             )
             .await;
     };
-    let digest = match digest::<T>(&codec, version, &inputs) {
-        Ok(digest) => digest,
-        Err(error) => {
-            tracing::warn!("maptask cache: node `{node}` runs without the cache: {error}");
-            return runtime
-                .run_task(
-                    node,
-                    retries,
-                    timeout,
-                    inputs,
-                    TaskWork::<T>::new(),
-                    options,
-                )
-                .await;
+    if let Some(output) = get_output::<T>(&store, &key) {
+        if let Some(observer) = &options.observer {
+            let event = MapEvent::Cached {
+                map: Arc::from(node),
+                index: 0,
+                counts: Counts {
+                    total: 1,
+                    succeeded: 1,
+                    cached: 1,
+                    ..Counts::default()
+                },
+            };
+            super::map::deliver(observer.as_ref(), &event);
         }
-    };
-    let header = codec::header(&T::interface().output.to_string());
-    let key = maptask_cache::CacheKey {
-        task: Arc::from(T::NAME),
-        digest,
-    };
-    match store.get(&key) {
-        Ok(Some(entry)) => {
-            let decoded = codec::payload(&entry, &header)
-                .map_err(|e| e.to_string())
-                .and_then(|payload| (codec.decode_output)(payload).map_err(|e| e.to_string()));
-            match decoded {
-                Ok(output) => {
-                    if let Some(observer) = &options.observer {
-                        observer.on_event(&MapEvent::Cached {
-                            map: Arc::from(node),
-                            index: 0,
-                            counts: Counts {
-                                total: 1,
-                                succeeded: 1,
-                                cached: 1,
-                                ..Counts::default()
-                            },
-                        });
-                    }
-                    return Ok(output);
-                }
-                Err(reason) => tracing::warn!(
-                    "maptask cache: the stored result of node `{node}` cannot be used ({reason}); it runs again"
-                ),
-            }
-        }
-        Ok(None) => {}
-        Err(error) => tracing::warn!("maptask cache: lookup for node `{node}` failed: {error}"),
+        return Ok(output);
     }
     let output = runtime
         .run_task(
@@ -130,15 +173,18 @@ where
             options,
         )
         .await?;
-    let mut entry = header;
-    let stored = (codec.encode_output)(&output, &mut entry)
+    let mut entry = codec::header(&T::interface().output.to_string());
+    let stored = T::cache_codec()
+        .ok_or_else(|| CodecError("not cached".to_owned()))
+        .and_then(|codec| (codec.encode_output)(&output, &mut entry))
         .map_err(|e| e.to_string())
         .and_then(|()| {
             store
-                .put(key.task, digest, entry)
+                .put(Arc::clone(&key.task), key.digest, entry)
                 .map_err(|e| e.to_string())
         });
     match stored {
+        // Committed off this thread; the node waits for it without blocking the runtime.
         Ok(()) => {
             if let Err(error) = store.flush_async().await {
                 tracing::warn!(

@@ -1434,3 +1434,36 @@ fn spec_falls_back_to_the_tasks_metadata_and_builders_override_it() {
         .unwrap();
     assert_eq!(spec.criterion, Criterion::MinSuccesses(2));
 }
+
+// ---- parameters named like map options (issue 13) -----------------------------------------
+
+#[task]
+fn greet(greeting: String, name: String, timeout: u32) -> String {
+    format!("{greeting}, {name} ({timeout})")
+}
+
+#[tokio::test]
+async fn a_parameter_named_like_an_option_is_bound_with_bind() {
+    let map = map_task!(
+        greet,
+        bind(name = "Bob".to_owned(), timeout = 3),
+        options(name = "greetings", timeout = "5s"),
+        retries = 1
+    );
+    assert_eq!(map.name(), "greetings");
+    assert_eq!(
+        map.call(vec!["hi".to_owned(), "yo".to_owned()])
+            .await
+            .unwrap(),
+        vec!["hi, Bob (3)".to_owned(), "yo, Bob (3)".to_owned()]
+    );
+    // A bare option that is no parameter needs no group.
+    let by_default = map_task!(greet, bind(name = "Al".to_owned()), concurrency = 1);
+    assert_eq!(
+        by_default
+            .call(vec!["hi".to_owned()], vec![7])
+            .await
+            .unwrap(),
+        vec!["hi, Al (7)".to_owned()]
+    );
+}

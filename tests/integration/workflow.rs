@@ -546,3 +546,78 @@ async fn a_sub_workflow_node_honours_timeout_and_retries_overrides() {
     // Each run of the sub-workflow calls the flaky task once; the third run succeeds.
     assert_eq!(retried_sub::run("sub".into()).await.unwrap(), 3);
 }
+
+// ---- a workflow is a function (issue 13) ---------------------------------------------------
+
+/// Doubles each input; the inputs are named like the generated code's own locals.
+#[workflow]
+fn named_like_locals(ctx: Vec<i64>, runtime: i64, inputs: String) -> (Vec<i64>, String) {
+    let ys = map_task!(scale_by, factor = runtime)(x = ctx);
+    let label = echo(inputs);
+    (ys, label)
+}
+
+#[task]
+fn scale_by(x: i64, factor: i64) -> i64 {
+    x * factor
+}
+
+#[task]
+fn echo(text: String) -> String {
+    text
+}
+
+#[tokio::test]
+async fn a_workflow_is_called_like_a_function() {
+    let called = named_like_locals(vec![1, 2], 2, "x".into()).await.unwrap();
+    assert_eq!(called, (vec![2, 4], "x".to_owned()));
+    let run = named_like_locals::run(vec![1, 2], 2, "x".into())
+        .await
+        .unwrap();
+    assert_eq!(called, run);
+    let on = named_like_locals::run_on(maptask::Runtime::global(), vec![3], 3, "y".into())
+        .await
+        .unwrap();
+    assert_eq!(on, (vec![9], "y".to_owned()));
+    assert_eq!(named_like_locals::graph().nodes.len(), 2);
+    assert_eq!(
+        <named_like_locals as Task>::PARAMS,
+        &["ctx", "runtime", "inputs"]
+    );
+    assert!(<named_like_locals as Task>::DOC.starts_with("Doubles each input"));
+}
+
+#[tokio::test]
+async fn a_workflow_called_as_a_function_fails_like_run() {
+    let called = seed_wf_fails(vec![1]).await.unwrap_err();
+    let run = seed_wf_fails::run(vec![1]).await.unwrap_err();
+    assert_eq!(called.to_string(), run.to_string());
+}
+
+#[task]
+fn always_fails(x: i64) -> Result<i64, TaskError> {
+    Err(TaskError::permanent_msg(format!("{x} fails")))
+}
+
+#[workflow]
+fn seed_wf_fails(xs: Vec<i64>) -> Vec<i64> {
+    map_task!(always_fails)(x = xs)
+}
+
+#[task]
+fn greet_wf(greeting: String, name: String) -> String {
+    format!("{greeting}, {name}")
+}
+
+#[workflow]
+fn greetings(greetings: Vec<String>, name: String) -> Vec<String> {
+    map_task!(greet_wf, bind(name = name), options(name = "say-hello"))(greeting = greetings)
+}
+
+#[tokio::test]
+async fn a_workflow_map_binds_a_parameter_named_like_an_option() {
+    assert_eq!(
+        greetings(vec!["hi".into()], "Bo".into()).await.unwrap(),
+        vec!["hi, Bo".to_owned()]
+    );
+}

@@ -3,12 +3,13 @@
 //! * a braced struct with the function's name (the type namespace), implementing `Task` and one
 //!   `TaskParam<I>` per parameter, so other code reaches the task by the function's own path;
 //! * a signature macro with the function's name (the macro namespace), which hands the parameter
-//!   names to `map_task!` and `#[workflow]` at their call sites.
+//!   names to `map_task!` and `#[workflow]` at their call sites. Its caller passes the path of
+//!   `maptask` as the caller's crate knows it (`krate = { … }`), which may be renamed.
 
 use std::hash::{Hash, Hasher};
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
 /// The pieces of a description, already written as tokens.
@@ -124,8 +125,11 @@ impl Description<'_> {
             #[macro_export]
             #[allow(non_local_definitions)]
             macro_rules! #macro_name {
-                ($($input:tt)*) => {
-                    #krate::__private::__with_signature! {
+                // The caller names `maptask` as its own crate knows it: the facade's `$crate`
+                // for `map_task!`, a workflow's `crate = path`.
+                (krate = { $($krate:tt)* }, $($input:tt)*) => {
+                    $($krate)*::__private::__with_signature! {
+                        krate = { $($krate)* },
                         params = [#(#param_names),*],
                         kind = #kind,
                         $($input)*
@@ -175,7 +179,13 @@ pub fn type_string(ty: &syn::Type) -> String {
 
 /// A `#[macro_export]` name unique in the crate: two tasks with the same function name in two
 /// modules must not collide, and the same source must always give the same name.
+///
+/// The name hashes where the attribute was written. Two tasks made by one `macro_rules!` in two
+/// modules share that place (the macro's body), so a hash seen before in this compilation gets
+/// a counter: the first task keeps the plain hash, later ones follow in expansion order, which
+/// is deterministic for a given source.
 fn unique_macro_name(ident: &syn::Ident, params: &[String]) -> syn::Ident {
+    static SEEN: std::sync::Mutex<Vec<(u64, usize)>> = std::sync::Mutex::new(Vec::new());
     let site = proc_macro::Span::call_site();
     let mut hasher = std::hash::DefaultHasher::new();
     site.file().hash(&mut hasher);
@@ -183,10 +193,27 @@ fn unique_macro_name(ident: &syn::Ident, params: &[String]) -> syn::Ident {
     site.column().hash(&mut hasher);
     ident.to_string().hash(&mut hasher);
     params.hash(&mut hasher);
-    format_ident!(
-        "__maptask_task_{}_{:016x}",
-        ident,
-        hasher.finish(),
-        span = Span::call_site()
-    )
+    let hash = hasher.finish();
+    let repeat = {
+        let mut seen = SEEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match seen.iter_mut().find(|(h, _)| *h == hash) {
+            Some((_, count)) => {
+                *count += 1;
+                *count
+            }
+            None => {
+                seen.push((hash, 0));
+                0
+            }
+        }
+    };
+    let ident = syn::ext::IdentExt::unraw(ident);
+    let name = if repeat == 0 {
+        format!("__maptask_task_{ident}_{hash:016x}")
+    } else {
+        format!("__maptask_task_{ident}_{hash:016x}_{repeat}")
+    };
+    syn::Ident::new(&name, Span::call_site())
 }

@@ -164,14 +164,16 @@ fn owned_suggestion(elem: &Type) -> String {
     }
 }
 
-/// Whether the type is spelled `Result<…>` (any path ending in `Result`).
+/// Whether the type is spelled like a `Result`: a path whose last segment ends in `Result` and
+/// has arguments (`Result<T, E>`, `io::Result<T>`, `anyhow::Result<T>`, `MyResult<T>`). An alias
+/// named otherwise is taken for a plain value, since the macro sees only the spelling.
 fn is_result(ty: &Type) -> bool {
     match ty {
         Type::Path(p) if p.qself.is_none() => p
             .path
             .segments
             .last()
-            .is_some_and(|s| s.ident == "Result" && !s.arguments.is_empty()),
+            .is_some_and(|s| s.ident.to_string().ends_with("Result") && !s.arguments.is_empty()),
         _ => false,
     }
 }

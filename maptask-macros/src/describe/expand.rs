@@ -144,7 +144,19 @@ fn struct_desc(name: &str, fields: &[Field<'_>], private: &TokenStream) -> Token
 /// An implementation that never runs, emitted beside the errors of a rejected derive, so that the
 /// tasks using the type do not each report that it has no description.
 pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
-    let krate = quote!(::maptask);
+    // The crate path, if it can be read; its own mistakes are among the errors reported.
+    let mut ignored = crate::common::diagnostics::Errors::default();
+    let krate = match super::attr::describe_attrs(
+        &input.attrs,
+        super::attr::Position::Container,
+        &mut ignored,
+    )
+    .krate
+    {
+        Some(path) => path.to_token_stream(),
+        None => quote!(::maptask),
+    };
+    drop(ignored);
     let private = quote!(#krate::__private);
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();

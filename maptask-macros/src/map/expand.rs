@@ -8,8 +8,8 @@ use syn::spanned::Spanned;
 use super::validate::{CriterionPlan, Feed, Plan};
 use crate::common::tokens::{option_duration, option_of};
 
-pub fn expand(path: &syn::Path, plan: &Plan) -> TokenStream {
-    let private = quote!(::maptask::__private);
+pub fn expand(krate: &TokenStream, path: &syn::Path, plan: &Plan) -> TokenStream {
+    let private = quote!(#krate::__private);
     let mut mapped_types = Vec::new();
     let mut mapped_names = Vec::new();
     let mut bound_types = Vec::new();

@@ -4,10 +4,33 @@ use proc_macro2::TokenStream;
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, Ident, Token};
 
+/// How a `key = value` was written: bare, or inside `bind(…)` or `options(…)`, which say
+/// whether `key` is a task parameter or a map option when it could be either.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Bare,
+    Bind,
+    Options,
+}
+
 /// One `key = value` after the task path.
+#[derive(Clone)]
 pub struct MapArg {
     pub key: Ident,
     pub value: Expr,
+    pub group: Group,
+}
+
+impl MapArg {
+    /// The argument as it was written, to forward it.
+    pub fn tokens(&self) -> TokenStream {
+        let (key, value) = (&self.key, &self.value);
+        match self.group {
+            Group::Bare => quote::quote!(#key = #value),
+            Group::Bind => quote::quote!(bind(#key = #value)),
+            Group::Options => quote::quote!(options(#key = #value)),
+        }
+    }
 }
 
 /// Everything after the task path, in source order.
@@ -25,15 +48,39 @@ impl Parse for MapArgs {
                     "expected `option = value` or `parameter = value`, e.g. `concurrency = 10` or `factor = 2`",
                 )
             })?;
-            if !input.peek(Token![=]) {
-                return Err(syn::Error::new(
-                    key.span(),
-                    format!("`{key}` needs a value: write `{key} = …`"),
-                ));
+            let group = match key.to_string().as_str() {
+                "bind" if input.peek(syn::token::Paren) => Some(Group::Bind),
+                "options" if input.peek(syn::token::Paren) => Some(Group::Options),
+                _ => None,
+            };
+            if let Some(group) = group {
+                let content;
+                syn::parenthesized!(content in input);
+                let inner: MapArgs = content.parse()?;
+                for arg in inner.items {
+                    if arg.group != Group::Bare {
+                        return Err(syn::Error::new(
+                            arg.key.span(),
+                            "`bind(…)` and `options(…)` hold `name = value` pairs, not other groups",
+                        ));
+                    }
+                    items.push(MapArg { group, ..arg });
+                }
+            } else {
+                if !input.peek(Token![=]) {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("`{key}` needs a value: write `{key} = …`"),
+                    ));
+                }
+                input.parse::<Token![=]>()?;
+                let value: Expr = input.parse()?;
+                items.push(MapArg {
+                    key,
+                    value,
+                    group: Group::Bare,
+                });
             }
-            input.parse::<Token![=]>()?;
-            let value: Expr = input.parse()?;
-            items.push(MapArg { key, value });
             if input.is_empty() {
                 break;
             }

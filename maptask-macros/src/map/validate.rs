@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use syn::{Expr, Ident, Lit, LitStr, UnOp};
 
-use super::parse::MapArgs;
+use super::parse::{Group, MapArgs};
 use crate::common::diagnostics::{list, Errors};
 use crate::common::duration::parse_duration;
 use crate::common::tokens::path_string;
@@ -38,6 +38,8 @@ pub enum CriterionPlan {
 }
 
 /// A validated map: every parameter's feed, the options, and whether outputs are `Option`s.
+/// When some options or bindings were wrong, the plan leaves them out, so that the map still
+/// expands (next to the errors) and the code around it type-checks without a second error.
 pub struct Plan {
     pub params: Vec<ParamPlan>,
     pub concurrency: Option<Expr>,
@@ -48,7 +50,12 @@ pub struct Plan {
     pub tolerant: bool,
 }
 
-pub fn validate(path: &syn::Path, params: &[Ident], args: &MapArgs) -> syn::Result<Plan> {
+/// The plan and, apart from it, the mistakes it leaves out. A map with nothing to map has no plan.
+pub fn validate(
+    path: &syn::Path,
+    params: &[Ident],
+    args: &MapArgs,
+) -> syn::Result<(Plan, Option<syn::Error>)> {
     let mut errors = Errors::default();
     let task = path_string(path);
     let param_names: Vec<String> = params.iter().map(ToString::to_string).collect();
@@ -67,20 +74,86 @@ pub fn validate(path: &syn::Path, params: &[Ident], args: &MapArgs) -> syn::Resu
 
     for arg in &args.items {
         let key = arg.key.to_string();
-        if seen.contains(&key) {
-            let what = if OPTIONS.contains(&key.as_str()) {
-                "option"
-            } else {
-                "binding"
-            };
+        let is_option = OPTIONS.contains(&key.as_str());
+        let param = params.iter().position(|p| *p == key);
+        // What the key means: an option, or the parameter at this index.
+        let binds = match (arg.group, is_option, param) {
+            (Group::Bare, true, Some(_)) => {
+                errors.push_spanned(
+                    &arg.key,
+                    format!(
+                        "`{key}` is both a map option and a parameter of task `{task}`; write `bind({key} = …)` to bind the parameter, or `options({key} = …)` to set the map's `{key}`"
+                    ),
+                );
+                continue;
+            }
+            (Group::Bind, _, Some(i)) | (Group::Bare, false, Some(i)) => Some(i),
+            (Group::Options, true, _) | (Group::Bare, true, None) => None,
+            (Group::Bind, _, None) => {
+                errors.push_spanned(
+                    &arg.key,
+                    format!(
+                        "task `{task}` has no parameter `{key}` to bind; its parameters are {}{}",
+                        list(&param_names),
+                        did_you_mean(&key, param_names.iter().map(String::as_str))
+                    ),
+                );
+                continue;
+            }
+            (Group::Options, false, _) => {
+                errors.push_spanned(
+                    &arg.key,
+                    format!(
+                        "unknown map option `{key}`; the options are {}{}",
+                        list(&OPTIONS.map(String::from)),
+                        did_you_mean(&key, OPTIONS.iter().copied())
+                    ),
+                );
+                continue;
+            }
+            (Group::Bare, false, None) => {
+                let near = did_you_mean(
+                    &key,
+                    OPTIONS
+                        .iter()
+                        .copied()
+                        .chain(param_names.iter().map(String::as_str)),
+                );
+                let message = if params.is_empty() {
+                    format!(
+                        "`{key}` is neither a map option nor a parameter of task `{task}`, which takes no parameters; the options are {}{near}",
+                        list(&OPTIONS.map(String::from))
+                    )
+                } else {
+                    format!(
+                        "task `{task}` has no parameter `{key}`; its parameters are {}, and the map options are {}{near}",
+                        list(&param_names),
+                        list(&OPTIONS.map(String::from))
+                    )
+                };
+                errors.push_spanned(&arg.key, message);
+                continue;
+            }
+        };
+        let seen_key = match binds {
+            Some(_) => format!("param {key}"),
+            None => format!("option {key}"),
+        };
+        if seen.contains(&seen_key) {
+            let what = if binds.is_some() { "binding" } else { "option" };
             errors.push_spanned(&arg.key, format!("duplicate {what} `{key}`; give it once"));
             continue;
         }
-        seen.push(key.clone());
+        seen.push(seen_key);
+        if let Some(i) = binds {
+            bound[i] = Some(arg.value.clone());
+            continue;
+        }
         match key.as_str() {
             "concurrency" => {
-                check_concurrency(&arg.value, &mut errors);
-                plan.concurrency = Some(arg.value.clone());
+                if check_concurrency(&arg.value, &mut errors) {
+                    plan.concurrency = Some(arg.value.clone());
+                }
             }
             "min_success_ratio" | "min_successes" => {
                 if let Some(first) = &criterion_key {
@@ -126,8 +199,9 @@ pub fn validate(path: &syn::Path, params: &[Ident], args: &MapArgs) -> syn::Resu
                         &arg.value,
                         format!("`retries` counts extra attempts and cannot be negative (`{text}`); write e.g. `retries = 2`"),
                     );
+                } else {
+                    plan.retries = Some(arg.value.clone());
                 }
-                plan.retries = Some(arg.value.clone());
             }
             "timeout" => match &arg.value {
                 Expr::Lit(syn::ExprLit {
@@ -150,24 +224,7 @@ pub fn validate(path: &syn::Path, params: &[Ident], args: &MapArgs) -> syn::Resu
                     "`name` takes a non-empty string literal, e.g. `name = \"render-all\"`",
                 ),
             },
-            _ => match params.iter().position(|p| *p == key) {
-                Some(i) => bound[i] = Some(arg.value.clone()),
-                None if params.is_empty() => errors.push_spanned(
-                    &arg.key,
-                    format!(
-                        "`{key}` is neither a map option nor a parameter of task `{task}`, which takes no parameters; the options are {}",
-                        list(&OPTIONS.map(String::from))
-                    ),
-                ),
-                None => errors.push_spanned(
-                    &arg.key,
-                    format!(
-                        "task `{task}` has no parameter `{key}`; its parameters are {}, and the map options are {}",
-                        list(&param_names),
-                        list(&OPTIONS.map(String::from))
-                    ),
-                ),
-            },
+            _ => unreachable!("only options reach here"),
         }
     }
 
@@ -185,7 +242,11 @@ pub fn validate(path: &syn::Path, params: &[Ident], args: &MapArgs) -> syn::Resu
             ),
         );
     }
-    errors.finish()?;
+    let nothing_to_map = params.is_empty() || bound.iter().all(Option::is_some);
+    let problems = errors.finish().err();
+    if let (true, Some(problems)) = (nothing_to_map, &problems) {
+        return Err(problems.clone());
+    }
 
     plan.params = params
         .iter()
@@ -198,7 +259,7 @@ pub fn validate(path: &syn::Path, params: &[Ident], args: &MapArgs) -> syn::Resu
             },
         })
         .collect();
-    Ok(plan)
+    Ok((plan, problems))
 }
 
 enum RatioLiteral {
@@ -254,12 +315,14 @@ fn is_one(digits: &str) -> bool {
     int.trim_start_matches('0') == "1" && frac.bytes().all(|b| b == b'0')
 }
 
-fn check_concurrency(expr: &Expr, errors: &mut Errors) {
+/// Whether `concurrency = expr` can be used; reports why not.
+fn check_concurrency(expr: &Expr, errors: &mut Errors) -> bool {
     if let Some(text) = negative_literal(expr) {
         errors.push_spanned(
             expr,
             format!("`concurrency` cannot be negative (`{text}`); write a whole number ≥ 1, or 0 for no limit"),
         );
+        false
     } else if let Expr::Lit(syn::ExprLit {
         lit: Lit::Float(f), ..
     }) = expr
@@ -271,6 +334,9 @@ fn check_concurrency(expr: &Expr, errors: &mut Errors) {
                 f.base10_digits()
             ),
         );
+        false
+    } else {
+        true
     }
 }
 
@@ -287,5 +353,53 @@ fn negative_literal(expr: &Expr) -> Option<String> {
         },
         Expr::Paren(p) => negative_literal(&p.expr),
         _ => None,
+    }
+}
+
+/// ", did you mean `x`?" for the nearest candidate within a small edit distance, else "".
+fn did_you_mean<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let limit = (key.chars().count() / 3).max(1);
+    candidates
+        .map(|c| (edit_distance(key, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map_or_else(String::new, |(_, c)| format!("; did you mean `{c}`?"))
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{did_you_mean, edit_distance};
+
+    #[test]
+    fn near_names_are_suggested() {
+        assert_eq!(edit_distance("concurency", "concurrency"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(
+            did_you_mean("concurency", ["concurrency", "retries"].into_iter()),
+            "; did you mean `concurrency`?"
+        );
+        assert_eq!(did_you_mean("xyz", ["concurrency"].into_iter()), "");
+        assert_eq!(
+            did_you_mean("retires", ["retries", "name"].into_iter()),
+            "; did you mean `retries`?"
+        );
     }
 }

@@ -172,19 +172,7 @@ fn parse_cache_ignore(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::R
             syn::Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(lit),
                 ..
-            }) => {
-                if names.iter().any(|n| n.value() == lit.value()) {
-                    errors.push_spanned(
-                        lit,
-                        format!(
-                            "`{}` is already in `cache_ignore`; give it once",
-                            lit.value()
-                        ),
-                    );
-                } else {
-                    names.push(lit.clone());
-                }
-            }
+            }) => names.push(lit.clone()),
             other => errors.push_spanned(other, USAGE),
         }
     }
@@ -207,8 +195,16 @@ pub fn check_cache_ignore(
             "`cache_ignore` needs a cache version: add `cache = \"1.0\"`",
         );
     }
-    for lit in names {
-        if !params.contains(&lit.value()) {
+    for (i, lit) in names.iter().enumerate() {
+        if names[..i].iter().any(|n| n.value() == lit.value()) {
+            errors.push_spanned(
+                lit,
+                format!(
+                    "`{}` is already in `cache_ignore`; give it once",
+                    lit.value()
+                ),
+            );
+        } else if !params.contains(&lit.value()) {
             let valid = params
                 .iter()
                 .map(|p| format!("`{p}`"))

@@ -36,23 +36,16 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
         .map(|(i, _)| format_ident!("__maptask_arg{}", i))
         .collect();
 
-    let (output_ty, into_attempt) = match &sig.output {
-        Output::Unit => (quote!(()), quote!(::core::result::Result::Ok)),
-        Output::Value(ty) => (quote!(#ty), quote!(::core::result::Result::Ok)),
-        Output::Result(_, Some(pair)) => (
-            {
-                let ok = &pair.0;
-                quote!(#ok)
-            },
-            {
-                let (ok, err) = &**pair;
-                quote_spanned!(err.span()=> #private::result_into_attempt::<#ok, #err>)
-            },
-        ),
-        Output::Result(ty, None) => (
-            quote_spanned!(ty.span()=> <#ty as #private::TaskResult>::Ok),
-            quote_spanned!(ty.span()=> <#ty as #private::TaskResult>::into_attempt),
-        ),
+    let output_ty = match &sig.output {
+        Output::Unit => quote!(()),
+        Output::Value(ty) => quote!(#ty),
+        Output::Result(_, Some(pair)) => {
+            let ok = &pair.0;
+            quote!(#ok)
+        }
+        Output::Result(ty, None) => {
+            quote_spanned!(ty.span()=> <#ty as #private::TaskResult>::Ok)
+        }
     };
     let output_rust_type = match &sig.output {
         Output::Unit => "()".to_owned(),
@@ -71,13 +64,19 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
         ),
     };
 
+    let body_call = if sig.is_async {
+        quote!(#fn_name(#(#locals),*).await)
+    } else {
+        quote!(#fn_name(#(#locals),*))
+    };
+    let into_attempt = into_attempt(&sig.output, &body_call, &private);
     let (execution, call, call_blocking) = if sig.is_async {
         (
             quote!(#private::Execution::Async),
             quote! {
                 async move {
                     let (#(#locals,)*) = __maptask_inputs;
-                    #into_attempt(#fn_name(#(#locals),*).await)
+                    #into_attempt
                 }
             },
             quote!(#private::block_on(<Self as #private::Task>::call(__maptask_inputs))),
@@ -90,7 +89,7 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
             },
             quote! {
                 let (#(#locals,)*) = __maptask_inputs;
-                #into_attempt(#fn_name(#(#locals),*))
+                #into_attempt
             },
         )
     };
@@ -115,6 +114,9 @@ pub fn expand(func: &syn::ItemFn, attr: &TaskAttr, sig: &Signature) -> TokenStre
         task_items: cache_codec(attr, &param_names, &param_types, &private),
     };
     let described = description.emit();
+    let func = written_back(func);
+    // The expansion: the function, then its description. Items that other crates of the
+    // workspace register per task go after these, one line each.
     quote! {
         #func
         #described
@@ -175,6 +177,45 @@ fn cache_codec(
                 encode_output: #encode_output,
                 decode_output: #decode_output,
             })
+        }
+    }
+}
+
+/// The function as the user wrote it, minus the lints that a task's shape triggers for no fault
+/// of the user's: a task takes owned values because elements move between threads
+/// (`needless_pass_by_value`), and cannot be generic, so not over a set's or map's hasher
+/// (`implicit_hasher`).
+fn written_back(func: &syn::ItemFn) -> syn::ItemFn {
+    let mut func = func.clone();
+    func.attrs.push(syn::parse_quote!(
+        #[allow(clippy::needless_pass_by_value, clippy::implicit_hasher)]
+    ));
+    func
+}
+
+/// The body's result as an attempt's `Result<T, TaskError>`. For a `Result` output, the error is
+/// converted by the rule that fits its type (`__private::error_kind`), spanned on the error type
+/// so that one that cannot be converted is reported there.
+fn into_attempt(output: &Output, body_call: &TokenStream, private: &TokenStream) -> TokenStream {
+    let span = match output {
+        Output::Unit | Output::Value(_) => {
+            return quote!(::core::result::Result::Ok(#body_call));
+        }
+        Output::Result(_, Some(pair)) => pair.1.span(),
+        Output::Result(ty, None) => ty.span(),
+    };
+    let convert = quote_spanned! {span=>
+        #[allow(unused_imports)]
+        use #private::error_kind::{
+            AnyhowKind as _, AsIsKind as _, BoxedKind as _, UnsupportedKind as _, WrapKind as _,
+        };
+        let __maptask_probe = #private::error_kind::probe(&__maptask_error);
+        (&&&__maptask_probe).__maptask_error_kind().convert(__maptask_error)
+    };
+    quote! {
+        match #body_call {
+            ::core::result::Result::Ok(__maptask_value) => ::core::result::Result::Ok(__maptask_value),
+            ::core::result::Result::Err(__maptask_error) => ::core::result::Result::Err({ #convert }),
         }
     }
 }

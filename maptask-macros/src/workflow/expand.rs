@@ -8,10 +8,14 @@ use syn::spanned::Spanned;
 use super::graph::{Body, Call, Node, Producer};
 use super::parse::WorkflowFn;
 use crate::common::description::{doc_string, type_string, Description};
+use crate::common::tokens::signature_macro;
 
 pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
-    let private = quote!(::maptask::__private);
-    let krate = quote!(::maptask);
+    let krate = match &wf.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::maptask),
+    };
+    let private = quote!(#krate::__private);
     let func = wf.func;
     let vis = &func.vis;
     let ident = &func.sig.ident;
@@ -58,11 +62,14 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
     };
     let described = description.emit();
 
-    let run_graph = run_graph(wf, body);
-    let graph = graph(wf, body, &output_desc);
+    let run_graph = run_graph(wf, body, &krate);
+    let graph = graph(wf, body, &output_desc, &krate);
     let run_doc = format!("Runs the workflow `{ident}` on the default runtime.");
+    let function = function(wf, &krate, &output_ty);
 
     quote! {
+        #function
+
         #described
         #private::register_task!(#ident);
 
@@ -95,14 +102,14 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
 
             /// Runs the workflow on `runtime`.
             #vis async fn run_on(
-                runtime: &#private::Runtime,
+                __maptask_runtime: &#private::Runtime,
                 #(#input_idents: #param_types),*
             ) -> ::core::result::Result<#output_ty, #krate::WorkflowError> {
-                let ctx = #private::WorkflowCtx::new(
-                    ::core::clone::Clone::clone(runtime),
+                let __maptask_ctx = #private::WorkflowCtx::new(
+                    ::core::clone::Clone::clone(__maptask_runtime),
                     <Self as #private::Task>::NAME,
                 );
-                <Self as #private::Workflow>::run_in(ctx, (#(#input_idents,)*)).await
+                <Self as #private::Workflow>::run_in(__maptask_ctx, (#(#input_idents,)*)).await
             }
 
             /// The workflow's static graph: nodes, edges and interface.
@@ -113,9 +120,56 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
     }
 }
 
+/// The workflow as the user declared it: an `async fn` with the user's name, attributes and
+/// doc comment, which runs the graph on the default runtime. So `my_wf(x).await` works, rustdoc
+/// lists it as a function, and `missing_docs` applies to it as to any function.
+fn function(wf: &WorkflowFn<'_>, krate: &TokenStream, output_ty: &TokenStream) -> TokenStream {
+    let func = wf.func;
+    let vis = &func.vis;
+    let ident = &func.sig.ident;
+    let attrs = &func.attrs;
+    let inputs = wf.inputs.iter().map(|(name, ty)| quote!(#name: #ty));
+    let names = wf.inputs.iter().map(|(name, _)| name);
+    let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
+    // Appended to the user's own doc comment, never instead of it: without one, `missing_docs`
+    // must still fire.
+    let more_doc = has_doc.then(|| {
+        let text = format!(
+            " A `#[workflow]`: runs its graph on the default runtime, every independent node at once. \
+             `{ident}::run_on(&runtime, …)` runs it on another runtime, and `{ident}::graph()` returns its graph."
+        );
+        // On the user's tokens: doc lints (clippy's `missing_errors_doc`) skip doc attributes
+        // that come from another crate's macro.
+        quote_spanned! {ident.span()=>
+            #[doc = ""]
+            #[doc = #text]
+            #[doc = ""]
+            #[doc = " # Errors"]
+            #[doc = ""]
+            #[doc = " A `WorkflowError` that names the first node to fail and why."]
+        }
+    });
+    // The signature carries the user's spans, so that lints about the function (`missing_docs`)
+    // point at it rather than at `#[workflow]`.
+    let function = quote_spanned! {func.sig.span()=>
+        #vis async fn #ident(
+            #(#inputs),*
+        ) -> ::core::result::Result<#output_ty, #krate::WorkflowError> {
+            <#ident>::run(#(#names),*).await
+        }
+    };
+    // `my_wf::run`, a sub-workflow call and `map_task!` use the workflow without this function.
+    quote! {
+        #(#attrs)*
+        #more_doc
+        #[allow(dead_code)]
+        #function
+    }
+}
+
 /// The body of `run_in`: every value as a shared future, every node polled at once, the output.
-fn run_graph(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
-    let private = quote!(::maptask::__private);
+fn run_graph(wf: &WorkflowFn<'_>, body: &Body, krate: &TokenStream) -> TokenStream {
+    let private = quote!(#krate::__private);
     let input_tmps: Vec<_> = (0..wf.inputs.len())
         .map(|i| format_ident!("__maptask_input{}", i))
         .collect();
@@ -147,7 +201,7 @@ fn run_graph(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
                     })
                 }}
             }
-            Producer::Node(k) => node(body, &body.nodes[*k]),
+            Producer::Node(k) => node(body, &body.nodes[*k], krate),
         };
         // A constant may be a block, which is how the workflow language tells a plain function
         // call from a task call; the braces are meaningful, not unused.
@@ -157,6 +211,12 @@ fn run_graph(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
         });
     }
     let node_locals = body.nodes.iter().map(|n| &body.values[n.value].local);
+    // The body's `map_task!`s are read here, never expanded; naming each macro marks the user's
+    // import of it as used.
+    let map_macros = body.nodes.iter().filter_map(|n| match &n.call {
+        Call::Map { macro_path, .. } => Some(quote!(#macro_path!(@used);)),
+        Call::Entity { .. } => None,
+    });
     let (output_lets, output_expr) = match &body.output {
         Some(out) => {
             let lets = out.deps.iter().map(|v| {
@@ -177,6 +237,7 @@ fn run_graph(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
         None => quote!(()),
     };
     quote! {
+        #(#map_macros)*
         let (#(#input_tmps,)*) = __maptask_inputs;
         #(#lets)*
         #private::join_nodes(::std::vec![#(#private::completion(&#node_locals)),*]).await?;
@@ -187,8 +248,8 @@ fn run_graph(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
 }
 
 /// One node: wait for its inputs, then run its call in the workflow's context.
-fn node(body: &Body, node: &Node) -> TokenStream {
-    let private = quote!(::maptask::__private);
+fn node(body: &Body, node: &Node, krate: &TokenStream) -> TokenStream {
+    let private = quote!(#krate::__private);
     let tmps: Vec<_> = (0..node.deps.len())
         .map(|i| format_ident!("__maptask_dep{}", i))
         .collect();
@@ -196,9 +257,10 @@ fn node(body: &Body, node: &Node) -> TokenStream {
     let dep_names = node.deps.iter().map(|v| &body.values[*v].name);
     let call = match &node.call {
         Call::Entity { path, args, span } => {
+            let signature = signature_macro(path);
             let inputs = braced(quote!(#(#args),*), *span);
             quote! {
-                #path! { path = { #path }, inputs = #inputs }
+                #signature! { krate = { #krate }, path = { #path }, inputs = #inputs }
             }
         }
         Call::Map {
@@ -206,17 +268,23 @@ fn node(body: &Body, node: &Node) -> TokenStream {
             map_args,
             args,
             span,
+            ..
         } => {
-            let keys = map_args.iter().map(|(k, _)| k);
-            let values = map_args.iter().map(|(_, v)| v);
+            let signature = signature_macro(path);
+            let map_args = map_args.iter().map(crate::map::MapArg::tokens);
             let call = braced(quote!(#(#args),*), *span);
             quote! {
-                #path! { path = { #path }, args = { #(#keys = #values),* }, call = #call }
+                #signature! { krate = { #krate }, path = { #path }, args = { #(#map_args),* }, call = #call }
             }
         }
     };
     let id = &node.id;
-    let overrides = node.overrides.to_tokens();
+    let overrides = node.overrides.to_tokens(&private);
+    // At the callee's path, so that an output that cannot be shared is reported at the call.
+    let callee = match &node.call {
+        Call::Entity { path, .. } | Call::Map { path, .. } => path,
+    };
+    let run = quote_spanned!(callee.span()=> #private::NodeCall::run);
     quote! {{
         #(let #tmps = ::core::clone::Clone::clone(&#dep_locals);)*
         let __maptask_ctx = ::core::clone::Clone::clone(&__maptask_ctx);
@@ -226,15 +294,20 @@ fn node(body: &Body, node: &Node) -> TokenStream {
                 let #dep_names = #tmps.await?;
             )*
             let __maptask_call = #call;
-            #private::NodeCall::run(__maptask_call, __maptask_ctx, #id, #overrides).await
+            #run(__maptask_call, __maptask_ctx, #id, #overrides).await
         })
     }}
 }
 
 /// `Workflow::graph`: the nodes and edges known at compile time, the entity names and resources
 /// read from each callee's `Task` implementation.
-fn graph(wf: &WorkflowFn<'_>, body: &Body, output_desc: &TokenStream) -> TokenStream {
-    let private = quote!(::maptask::__private);
+fn graph(
+    wf: &WorkflowFn<'_>,
+    body: &Body,
+    output_desc: &TokenStream,
+    krate: &TokenStream,
+) -> TokenStream {
+    let private = quote!(#krate::__private);
     let nodes = body.nodes.iter().map(|node| {
         let id = &node.id;
         let (path, is_map) = match &node.call {
@@ -245,8 +318,9 @@ fn graph(wf: &WorkflowFn<'_>, body: &Body, output_desc: &TokenStream) -> TokenSt
         let limits = node.overrides.limits.to_tokens(&private);
         // Through the callee's signature macro, like the node call itself, so that a callee
         // that is not a task is reported once, at the call.
+        let signature = signature_macro(path);
         quote! {
-            #path! { path = { #path }, graph_node = { #id, #is_map, #requests, #limits } }
+            #signature! { krate = { #krate }, path = { #path }, graph_node = { #id, #is_map, #requests, #limits } }
         }
     });
     let mut edges: Vec<(String, String)> = Vec::new();

@@ -15,7 +15,7 @@ use super::overrides::{self, Overrides};
 use super::parse::WorkflowFn;
 use crate::common::diagnostics::Errors;
 use crate::common::tokens::path_string;
-use crate::map::Invocation;
+use crate::map::{Invocation, MapArg};
 
 pub enum Producer {
     Input(usize),
@@ -43,8 +43,10 @@ pub enum Call {
     },
     /// `map_task!(path, key = value…)(args…)`.
     Map {
+        /// The path of `map_task!` as written, e.g. `map_task` or `mt::map_task`.
+        macro_path: syn::Path,
         path: syn::Path,
-        map_args: Vec<(Ident, Expr)>,
+        map_args: Vec<MapArg>,
         args: Vec<Expr>,
         span: Span,
     },
@@ -116,7 +118,9 @@ pub fn analyze(wf: &WorkflowFn<'_>) -> syn::Result<Body> {
                 });
             }
             Stmt::Expr(expr, _) => {
-                if is_node_like(expr) {
+                if let Some((at, message)) = not_in_workflows(expr) {
+                    a.errors.push_spanned(at, message);
+                } else if is_node_like(expr) {
                     a.node(expr, None, None);
                 } else {
                     a.errors.push_spanned(
@@ -253,6 +257,10 @@ impl Analyzer {
 
     /// Binds `name` to what `expr` produces.
     fn bind(&mut self, name: Ident, ty: Option<Type>, expr: &Expr) -> Option<usize> {
+        if let Some((at, message)) = not_in_workflows(expr) {
+            self.errors.push_spanned(at, message);
+            return None;
+        }
         if is_node_like(expr) {
             return Some(self.node(expr, Some(name), ty));
         }
@@ -280,6 +288,10 @@ impl Analyzer {
     /// Rewrites an argument or output: node-like parts become anonymous nodes, names and
     /// constants stay, anything else that uses a workflow value is an error.
     fn lower(&mut self, expr: &Expr) -> Expr {
+        if let Some((at, message)) = not_in_workflows(expr) {
+            self.errors.push_spanned(at, message);
+            return expr.clone();
+        }
         if is_node_like(expr) {
             let v = self.node(expr, None, None);
             // The generated name carries the call's span, so that a type error about the value
@@ -408,12 +420,13 @@ impl Analyzer {
         };
         let map_args = map_args
             .into_iter()
-            .map(|arg| {
-                let value = self.lower(&arg.value);
-                (arg.key, value)
+            .map(|arg| MapArg {
+                value: self.lower(&arg.value),
+                ..arg
             })
             .collect();
         Call::Map {
+            macro_path: mac.mac.path.clone(),
             path,
             map_args,
             args: self.lower_args(args),
@@ -471,6 +484,44 @@ impl Analyzer {
     }
 }
 
+/// The constructs a reader of ordinary Rust reaches for that a workflow body must not hold,
+/// each with the fix, whether or not they touch a workflow value.
+fn not_in_workflows(expr: &Expr) -> Option<(TokenStream, String)> {
+    let message = not_in_workflows_message(expr)?;
+    // At the token to remove or replace, not the whole expression.
+    let at = match expr {
+        Expr::Await(a) => {
+            let (dot, token) = (&a.dot_token, &a.await_token);
+            quote!(#dot #token)
+        }
+        Expr::Try(t) => t.question_token.to_token_stream(),
+        Expr::ForLoop(f) => {
+            let (token, pat, in_token, of) = (&f.for_token, &f.pat, &f.in_token, &f.expr);
+            quote!(#token #pat #in_token #of)
+        }
+        other => other.to_token_stream(),
+    };
+    Some((at, message))
+}
+
+fn not_in_workflows_message(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Await(_) => Some(
+            "remove `.await`: nodes are awaited for you. A workflow body only wires calls; the graph runs them, every independent node at once, when the workflow is called"
+                .to_owned(),
+        ),
+        Expr::Try(_) => Some(
+            "remove `?`: a failing node fails the workflow, with the node's name and its error"
+                .to_owned(),
+        ),
+        Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => Some(
+            "a loop cannot run tasks in a workflow: map the task over the list instead, e.g. `let ys = map_task!(my_task)(x = xs);`, which runs one element per item"
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
 /// The tokens of a call's value expressions (not the names of named arguments or map options).
 fn call_values(call: &Call) -> TokenStream {
     let arg_values = |args: &[Expr]| {
@@ -488,7 +539,7 @@ fn call_values(call: &Call) -> TokenStream {
         }
         Call::Map { map_args, args, .. } => {
             let values = arg_values(args);
-            let options = map_args.iter().map(|(_, v)| v);
+            let options = map_args.iter().map(|arg| &arg.value);
             quote!(#(#values)* #(#options)*)
         }
     }

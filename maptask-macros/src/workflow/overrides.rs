@@ -153,12 +153,12 @@ fn is_node_name(name: &str) -> bool {
 
 impl Overrides {
     /// The run-time overrides, as a `__private::Overrides` value.
-    pub fn to_tokens(&self) -> TokenStream {
+    pub fn to_tokens(&self, private: &TokenStream) -> TokenStream {
         let retries = option_of(self.retries.as_ref());
         let concurrency = option_of(self.concurrency.as_ref());
         let timeout = option_duration(self.timeout);
         quote! {
-            ::maptask::__private::Overrides {
+            #private::Overrides {
                 retries: #retries,
                 timeout: #timeout,
                 concurrency: #concurrency,

@@ -10,6 +10,8 @@ use crate::common::signature::{self, Output};
 pub struct WorkflowFn<'a> {
     pub func: &'a syn::ItemFn,
     pub name: Option<syn::LitStr>,
+    /// `crate = path`: where `maptask` is, for a renamed dependency.
+    pub krate: Option<syn::Path>,
     pub inputs: Vec<(Ident, Type)>,
     /// The declared output; `None` for `()`.
     pub output: Option<Type>,
@@ -18,6 +20,7 @@ pub struct WorkflowFn<'a> {
 pub fn parse(args: TokenStream, func: &syn::ItemFn) -> syn::Result<WorkflowFn<'_>> {
     let mut errors = Errors::default();
     let mut name = None;
+    let mut krate = None;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("name") {
             if name.is_some() {
@@ -25,8 +28,24 @@ pub fn parse(args: TokenStream, func: &syn::ItemFn) -> syn::Result<WorkflowFn<'_
             }
             name = Some(meta.value()?.parse::<syn::LitStr>()?);
             Ok(())
+        } else if meta.path.is_ident("crate") {
+            if krate.is_some() {
+                errors.push_spanned(
+                    &meta.path,
+                    "duplicate workflow option `crate`; give it once",
+                );
+            }
+            let value = meta.value()?;
+            krate = Some(if value.peek(syn::LitStr) {
+                value.parse::<syn::LitStr>()?.parse()?
+            } else {
+                value.parse()?
+            });
+            Ok(())
         } else {
-            Err(meta.error("unknown workflow option; the only option is `name = \"…\"`"))
+            Err(meta.error(
+                "unknown workflow option; the options are `name = \"…\"` and `crate = path`",
+            ))
         }
     });
     if let Err(e) = syn::parse::Parser::parse2(parser, args) {
@@ -36,7 +55,7 @@ pub fn parse(args: TokenStream, func: &syn::ItemFn) -> syn::Result<WorkflowFn<'_
     if let Some(token) = &func.sig.asyncness {
         errors.push_spanned(
             token,
-            "a workflow is declared without `async`: its body describes a graph, and `my_wf::run(…)` is the async call",
+            "a workflow is declared without `async`: its body describes a graph; calling it, `my_wf(…).await`, runs the graph",
         );
     }
     let (inputs, output) = match signature::parse(func, "workflow") {
@@ -57,6 +76,7 @@ pub fn parse(args: TokenStream, func: &syn::ItemFn) -> syn::Result<WorkflowFn<'_
     Ok(WorkflowFn {
         func,
         name,
+        krate,
         inputs,
         output,
     })

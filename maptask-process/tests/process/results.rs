@@ -15,6 +15,7 @@ async fn recoverable_failures_are_retried_and_non_recoverable_ones_are_not() {
         (0, 1) => vec!["fail", "recoverable", "try again"],
         (0, _) => vec!["ok", "zero"],
         (1, _) => vec!["fail", "permanent", "bad input"],
+        (3, _) => vec!["say", "disk full", "fail", "permanent", "disk full"],
         _ => vec!["ok", "two"],
     });
     let spec = MapSpec::new("recoverable")
@@ -22,12 +23,12 @@ async fn recoverable_failures_are_retried_and_non_recoverable_ones_are_not() {
         .criterion(Criterion::MinSuccesses(2));
     let outcome = setup
         .array
-        .run(&Runtime::default(), &spec, 3, script, RunOptions::default())
+        .run(&Runtime::default(), &spec, 4, script, RunOptions::default())
         .await
         .unwrap();
     assert_eq!(
         outcome.result.unwrap(),
-        vec![Some("zero".to_owned()), None, Some("two".to_owned())]
+        vec![Some("zero".to_owned()), None, Some("two".to_owned()), None]
     );
     let report = &outcome.report;
     assert_eq!(report.elements[0].attempts, 2);
@@ -37,7 +38,7 @@ async fn recoverable_failures_are_retried_and_non_recoverable_ones_are_not() {
     );
     assert_eq!(report.elements[1].status, ElementStatus::Failed);
     assert_eq!(report.elements[2].attempts, 1);
-    // Each failure shows the last lines of the child's log.
+    // Each failure shows the last lines of the child's log that its message does not hold.
     let log = setup.array.log_dir("recoverable").join("1.1.log");
     assert_eq!(
         report.errors_of(1)[0].message(),
@@ -47,6 +48,15 @@ async fn recoverable_failures_are_retried_and_non_recoverable_ones_are_not() {
         )
     );
     assert!(report.errors_of(1)[0].is_permanent());
+    // Lines the message already holds are not repeated.
+    let log = setup.array.log_dir("recoverable").join("3.1.log");
+    assert_eq!(
+        report.errors_of(3)[0].message(),
+        format!(
+            "disk full\n  last lines of {}:\n    failing: disk full",
+            log.display()
+        )
+    );
     assert!(!report.errors_of(0)[0].is_permanent());
 }
 

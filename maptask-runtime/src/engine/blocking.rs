@@ -180,7 +180,7 @@ const MAX_BATCH: usize = 64;
 /// checks its callsite as usual, so subscribers interested in element spans still get them,
 /// with the map's name, the index and the attempt.
 #[inline]
-fn debug_spans_enabled() -> bool {
+pub(crate) fn debug_spans_enabled() -> bool {
     use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
     tracing::Level::DEBUG <= STATIC_MAX_LEVEL && tracing::Level::DEBUG <= LevelFilter::current()
 }

@@ -28,7 +28,9 @@ use super::tasks::Tasks;
 use super::timers::{Timer, TimerKind, Timers};
 use crate::events::{Counts, MapEvent, MapObserver, MapStatus};
 use crate::pool::{ComputePool, PoolJob};
-use crate::report::{ElementErrors, ElementReport, ElementStatus, MapOutcome, MapReport};
+use crate::report::{
+    ElementErrors, ElementReport, ElementReports, ElementStatus, MapOutcome, MapReport,
+};
 use crate::work::Work;
 
 /// The longest backoff pause, however many attempts have failed.
@@ -854,7 +856,7 @@ where
             }
         }
         tracing::debug!(?status, ?counts, ?elapsed, "map finished");
-        let elements: Vec<ElementReport> = slots
+        let elements: ElementReports = slots
             .into_iter()
             .map(|slot| ElementReport {
                 status: match slot.state {
@@ -904,7 +906,7 @@ where
 
 /// Groups `(index, error)` pairs by index, in index order, keeping each element's errors in
 /// the order they came (a stable sort; the list is nearly sorted already).
-fn group_errors(mut errors: Vec<(usize, TaskError)>) -> Vec<ElementErrors> {
+pub(crate) fn group_errors(mut errors: Vec<(usize, TaskError)>) -> Vec<ElementErrors> {
     errors.sort_by_key(|(index, _)| *index);
     let mut grouped: Vec<ElementErrors> = Vec::new();
     for (index, error) in errors {

@@ -3,21 +3,27 @@
 mod attempt;
 mod blocking;
 mod driver;
+mod erased;
+mod fast;
 mod inbox;
+mod inline;
 mod tasks;
 mod timers;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use maptask_core::{Criterion, ElementFailure, MapError, MapSpec, TaskError};
+use maptask_core::{
+    error::summarize_failures, Criterion, ElementFailure, Execution, MapError, MapSpec, TaskError,
+};
 use tracing::Instrument;
 
-use crate::events::{MapEvent, MapStatus};
-use crate::report::{MapOutcome, MapReport};
+use crate::events::{Counts, MapEvent, MapStatus};
+use crate::report::{ElementReports, ElementStatus, MapOutcome, MapReport};
 use crate::runtime::{RunOptions, RuntimeInner};
 use crate::work::Work;
 use driver::{Driver, Settings};
+use erased::{ErasedInput, ErasedWork};
 
 /// Checks that the mapped inputs all have the same length, and returns it.
 ///
@@ -107,6 +113,76 @@ where
     if n == 0 {
         return outcome_without_running(&spec.name, 0, 0, Ok(Vec::new()), &options, started_at);
     }
+    // Blocking work that needs no timer, no runtime-wide permit and no per-element event runs
+    // on the fast path.
+    let fast = work.execution() == Execution::Blocking
+        && spec.timeout.is_none()
+        && spec.backoff.is_none()
+        && runtime.in_flight.is_none()
+        && options.observer.is_none();
+    if fast {
+        let span = tracing::info_span!(
+            "map",
+            map = %spec.name,
+            n,
+            min_successes,
+            concurrency = spec.concurrency
+        );
+        let core = fast::Core::new(
+            n,
+            if spec.concurrency == 0 {
+                n
+            } else {
+                spec.concurrency
+            },
+            min_successes,
+            spec.retries,
+            Arc::from(spec.name.as_str()),
+            span.clone(),
+            std::any::TypeId::of::<W>(),
+        );
+        let pool = runtime.pool();
+        return fast::run(&pool, core, work, inputs, options.cancel, started_at)
+            .instrument(span)
+            .await;
+    }
+    // Everything else runs on the general engine, compiled once for boxed elements.
+    let inputs: Vec<ErasedInput> = inputs.into_iter().map(ErasedInput::new).collect();
+    let outcome = run_general(
+        runtime,
+        spec,
+        n,
+        min_successes,
+        inputs,
+        ErasedWork::new(work),
+        options,
+        started_at,
+    )
+    .await;
+    let MapOutcome { result, report } = outcome;
+    let result = match result {
+        Ok(outputs) => erased::unbox_outputs(outputs).ok_or_else(|| MapError::Internal {
+            map: report.map.clone(),
+            message: "an element's output has the wrong type".to_owned(),
+        }),
+        Err(error) => Err(error),
+    };
+    MapOutcome { result, report }
+}
+
+/// The general engine: the driver, on boxed elements. Not generic, so that it is compiled
+/// once, in this crate.
+#[allow(clippy::too_many_arguments)]
+fn run_general<'a>(
+    runtime: &'a Arc<RuntimeInner>,
+    spec: &'a MapSpec,
+    n: usize,
+    min_successes: usize,
+    inputs: Vec<ErasedInput>,
+    work: ErasedWork,
+    options: RunOptions,
+    started_at: Instant,
+) -> futures::future::BoxFuture<'a, MapOutcome<erased::AnyOutput>> {
     let settings = Settings {
         name: Arc::from(spec.name.as_str()),
         n,
@@ -128,12 +204,13 @@ where
         started_at,
     );
     let span = driver.span.clone();
-    async move {
-        let status = std::future::poll_fn(|cx| driver.poll_run(cx)).await;
-        driver.finish(status)
-    }
-    .instrument(span)
-    .await
+    Box::pin(
+        async move {
+            let status = std::future::poll_fn(|cx| driver.poll_run(cx)).await;
+            driver.finish(status)
+        }
+        .instrument(span),
+    )
 }
 
 pub(crate) async fn run_task<I, W>(
@@ -149,11 +226,31 @@ where
     I: Clone + Send + 'static,
     W: Work<I>,
 {
+    // Blocking work known to be quick runs here, without a trip through the pool; a call with
+    // a timeout, an observer or a runtime-wide cap goes through the engine.
+    let plain = work.execution() == Execution::Blocking
+        && timeout.is_none()
+        && options.observer.is_none()
+        && runtime.in_flight.is_none();
+    if plain && inline::is_quick::<W>() {
+        if options.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            return Err(inline::cancelled());
+        }
+        let span = tracing::info_span!("map", map = %name, n = 1usize, min_successes = 1usize);
+        return span.in_scope(|| inline::run(name, retries, input, &work));
+    }
     let spec = MapSpec::new(name)
         .criterion(Criterion::All)
         .retries(retries)
         .timeout(timeout);
     let outcome = run_map(runtime, &spec, vec![input], work, options).await;
+    if plain {
+        if let Some(element) = outcome.report.elements.first() {
+            if element.attempts > 0 {
+                inline::record::<W>(element.duration / element.attempts);
+            }
+        }
+    }
     match outcome.result {
         Ok(outputs) => match outputs.into_iter().next().flatten() {
             Some(output) => Ok(output),
@@ -180,4 +277,72 @@ where
             })
         }
     }
+}
+
+/// The outcome of a map that ran, from its verdict, its element reports, its errors (with
+/// their element's index, in attempt order per element) and, when it succeeded, its outputs.
+fn finish_report<O>(
+    name: &str,
+    min_successes: usize,
+    status: MapStatus,
+    elements: ElementReports,
+    errors: Vec<(usize, TaskError)>,
+    outputs: Option<Vec<Option<O>>>,
+    started_at: Instant,
+) -> MapOutcome<O> {
+    let n = elements.len();
+    let mut totals = Counts {
+        total: n,
+        ..Counts::default()
+    };
+    for (_, len, element) in elements.runs() {
+        match element.status {
+            ElementStatus::NotStarted => totals.pending += len,
+            ElementStatus::Succeeded => totals.succeeded += len,
+            ElementStatus::Cached => {
+                totals.succeeded += len;
+                totals.cached += len;
+            }
+            ElementStatus::Failed => totals.failed += len,
+            ElementStatus::Cancelled => totals.cancelled += len,
+            // The engine never produces it; a cached element is a success.
+            ElementStatus::Cached => {
+                totals.succeeded += len;
+                totals.cached += len;
+            }
+        }
+    }
+    let elapsed = started_at.elapsed();
+    tracing::debug!(?status, counts = ?totals, ?elapsed, "map finished");
+    let report = MapReport {
+        map: name.to_owned(),
+        n,
+        min_successes,
+        status,
+        elements,
+        errors: driver::group_errors(errors),
+        totals,
+        elapsed,
+    };
+    let result = match (status, outputs) {
+        (MapStatus::Succeeded, Some(outputs)) => Ok(outputs),
+        (MapStatus::Succeeded, None) => Err(MapError::Internal {
+            map: report.map.clone(),
+            message: "the outputs of a finished map were missing".to_owned(),
+        }),
+        (MapStatus::Failed, _) => {
+            let failures = report.failures();
+            Err(MapError::TooManyFailures {
+                map: report.map.clone(),
+                n,
+                min_successes,
+                summary: summarize_failures(&failures),
+                failures,
+            })
+        }
+        (MapStatus::Cancelled, _) => Err(MapError::Cancelled {
+            map: report.map.clone(),
+        }),
+    };
+    MapOutcome { result, report }
 }

@@ -1,7 +1,7 @@
 //! Blocking work: the compute pool, its size, timeouts that cannot interrupt, and panics.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -271,4 +271,55 @@ async fn quick_blocking_retries_never_stall_whatever_the_window() {
         assert_eq!(outcome.report.total_attempts(), (n + failing) as u64);
         assert_eq!(outcome.report.errors.len(), failing);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_maps_run_in_chunks_and_keep_a_compact_report() {
+    let rt = runtime();
+    let n = 200_000;
+    let work = maptask_runtime::work::blocking(|x: i64| Ok::<_, TaskError>(x * 2));
+    let outcome = rt
+        .run_map(
+            &MapSpec::new("quick"),
+            (0..n as i64).collect(),
+            work,
+            RunOptions::new(),
+        )
+        .await;
+    let report = outcome.report.clone();
+    assert_eq!(
+        outcome.into_all(),
+        Ok((0..n as i64).map(|x| x * 2).collect::<Vec<_>>())
+    );
+    assert_eq!(report.elements.len(), n);
+    assert_eq!(report.totals.succeeded, n);
+    assert!(report
+        .elements
+        .iter()
+        .all(|e| e.status == maptask_runtime::ElementStatus::Succeeded && e.attempts == 1));
+    // One entry per chunk, not per element.
+    let runs = report.elements.runs().count();
+    assert!(runs < n / 100, "{runs} runs");
+
+    // Every tenth element fails once: retried at once, on its thread, and reported.
+    let work = maptask_runtime::work::blocking(|(x, seen): (i64, Arc<Vec<AtomicBool>>)| {
+        if x % 10 == 0 && !seen[x as usize].swap(true, Ordering::SeqCst) {
+            return Err(TaskError::msg("once"));
+        }
+        Ok(x)
+    });
+    let seen: Arc<Vec<AtomicBool>> = Arc::new((0..n).map(|_| AtomicBool::new(false)).collect());
+    let outcome = rt
+        .run_map(
+            &MapSpec::new("flaky").retries(1),
+            (0..n as i64).map(|x| (x, Arc::clone(&seen))).collect(),
+            work,
+            RunOptions::new(),
+        )
+        .await;
+    assert_eq!(outcome.report.total_attempts(), (n + n / 10) as u64);
+    assert_eq!(outcome.report.errors.len(), n / 10);
+    assert_eq!(outcome.report.elements[10].attempts, 2);
+    assert_eq!(outcome.report.elements[11].attempts, 1);
+    assert_eq!(outcome.into_all(), Ok((0..n as i64).collect::<Vec<_>>()));
 }

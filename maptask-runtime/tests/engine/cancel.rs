@@ -196,3 +196,60 @@ async fn errors_in_work_are_never_confused_with_cancellation() {
         Err(MapError::TooManyFailures { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_token_stops_a_blocking_map_on_the_fast_path() {
+    // No observer, no timeout: the fast path. Two threads, 20 elements of 100 ms.
+    let n = 20;
+    let probe = Probe::new(n);
+    let inputs_live = Arc::new(AtomicUsize::new(0));
+    let inputs = Tracked::many(n, &inputs_live);
+    let work = {
+        let inner = scripted_blocking(&probe, vec![vec![Step::Ok(100)]; n]);
+        maptask_runtime::work::blocking(move |t: Tracked| {
+            use maptask_runtime::Work;
+            inner.call_blocking(t.index)
+        })
+    };
+    let token = CancellationToken::new();
+    let canceller = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        canceller.cancel();
+    });
+    let began = Instant::now();
+    let outcome = runtime()
+        .run_map(
+            &MapSpec::new("stopped"),
+            inputs,
+            work,
+            RunOptions::new().cancel(token),
+        )
+        .await;
+    // Promptly: the running attempts are not waited for.
+    assert!(
+        began.elapsed() < Duration::from_millis(240),
+        "{:?}",
+        began.elapsed()
+    );
+    assert!(matches!(outcome.result, Err(MapError::Cancelled { .. })));
+    let report = &outcome.report;
+    assert_eq!(report.status, MapStatus::Cancelled);
+    assert_eq!(report.elements.len(), n);
+    let t = report.totals;
+    assert_eq!(
+        t.pending + t.running + t.succeeded + t.failed + t.cancelled,
+        n
+    );
+    assert!(t.succeeded <= 2, "{t:?}");
+    assert!(report
+        .elements
+        .iter()
+        .skip(6)
+        .all(|e| e.status == ElementStatus::NotStarted));
+    settle("running attempts end", &probe.live).await;
+    settle("inputs dropped", &inputs_live).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Two elements per thread at most: the ones that ran before, and the ones running.
+    assert!(probe.total_starts.load(Ordering::SeqCst) <= 4);
+}

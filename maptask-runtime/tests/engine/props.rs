@@ -66,6 +66,9 @@ struct Case {
     max_in_flight: Option<usize>,
     /// A timeout that never fires, which changes who schedules blocking attempts.
     timed: bool,
+    /// An observer of events. Blocking work without one (nor a timeout or a cap) takes the
+    /// fast path.
+    observed: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -77,16 +80,20 @@ fn case() -> impl Strategy<Value = Case> {
         any::<bool>(),
         prop::option::weighted(0.3, 1usize..4),
         prop::bool::weighted(0.3),
+        any::<bool>(),
     )
         .prop_map(
-            |(plans, concurrency, criterion, retries, blocking, max_in_flight, timed)| Case {
-                plans,
-                concurrency,
-                criterion,
-                retries,
-                blocking,
-                max_in_flight,
-                timed,
+            |(plans, concurrency, criterion, retries, blocking, max_in_flight, timed, observed)| {
+                Case {
+                    plans,
+                    concurrency,
+                    criterion,
+                    retries,
+                    blocking,
+                    max_in_flight,
+                    timed,
+                    observed,
+                }
             },
         )
 }
@@ -106,7 +113,11 @@ fn check(case: Case) -> Result<(), TestCaseError> {
         .criterion(case.criterion)
         .retries(case.retries)
         .timeout(case.timed.then_some(std::time::Duration::from_secs(30)));
-    let options = RunOptions::new().observer(recorder.clone());
+    let options = if case.observed {
+        RunOptions::new().observer(recorder.clone())
+    } else {
+        RunOptions::new()
+    };
     let rt = maptask_runtime::Runtime::builder()
         .compute_threads(2)
         .max_in_flight(case.max_in_flight)
@@ -180,6 +191,23 @@ fn check(case: Case) -> Result<(), TestCaseError> {
         .iter()
         .all(|e| e.attempts <= case.retries + 1));
 
+    // Results keep input order (checked above), and the report counts every element once.
+    let t = report.totals;
+    prop_assert_eq!(
+        t.pending + t.running + t.succeeded + t.failed + t.cancelled,
+        n
+    );
+    prop_assert_eq!(
+        report
+            .elements
+            .iter()
+            .filter(|e| e.status == maptask_runtime::ElementStatus::Failed)
+            .count(),
+        t.failed
+    );
+    if !case.observed {
+        return Ok(());
+    }
     // Nothing starts after the failing-early decision.
     if let Some(decision) = events.iter().position(|e| match e {
         MapEvent::Failed {

@@ -466,3 +466,37 @@ async fn workflow_task_and_map_nodes_use_the_default_store() {
         "the task node hit"
     );
 }
+
+#[tokio::test]
+async fn backends_key_look_up_and_store_one_typed_call() {
+    let (_dir, store) = store();
+    let tag = "backend";
+    let inputs = (5i64, 3i64, tag.to_owned());
+    let key = maptask::cache::task_key::<scale>(&inputs)
+        .unwrap()
+        .expect("scale is cached");
+    assert_eq!(maptask::cache::get_output::<scale>(&store, &key), None);
+    // A map stores element (5, 3, tag) under the same key.
+    map_task!(scale, factor = 3, tag = tag.to_owned())
+        .with_cache(store.clone())
+        .call(vec![5])
+        .await
+        .unwrap();
+    assert_eq!(maptask::cache::get_output::<scale>(&store, &key), Some(15));
+    let other = maptask::cache::task_key::<scale>(&(6i64, 3i64, tag.to_owned()))
+        .unwrap()
+        .unwrap();
+    maptask::cache::put_output::<scale>(&store, &other, &18).unwrap();
+    assert_eq!(
+        map_task!(scale, factor = 3, tag = tag.to_owned())
+            .with_cache(store.clone())
+            .call(vec![5, 6])
+            .await
+            .unwrap(),
+        vec![15, 18]
+    );
+    assert_eq!(runs(tag), 1);
+    assert!(maptask::cache::task_key::<identity>(&(1i64,))
+        .unwrap()
+        .is_some());
+}

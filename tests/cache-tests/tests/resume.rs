@@ -86,14 +86,16 @@ fn a_killed_map_resumes_with_exactly_the_unfinished_elements() {
         completed.is_subset(&started),
         "only elements that ran were stored"
     );
-    // Lost: started but not stored. At most the 8 running plus the batch being committed.
+    // Lost: started but not stored: the 8 running, plus those that finished while the writer's
+    // last commit was under way (an fsync: a few milliseconds at 2 elements per millisecond;
+    // the bound leaves room for a loaded machine).
     let lost = started.len() - completed.len();
     eprintln!(
         "killed after {} starts: {} completed, {lost} lost",
         first.len(),
         completed.len()
     );
-    assert!(lost <= 8 + 64, "{lost} elements were lost");
+    assert!(lost <= 8 + 150, "{lost} elements were lost");
 
     // Run 2: to the end, on the same store.
     let resumed = run_to_end(store_arg, &second_log);

@@ -1,8 +1,11 @@
 use maptask::task;
 
+#[derive(Debug)]
+struct Oops;
+
 #[task]
-fn parse(s: String) -> Result<i64, String> {
-    s.parse::<i64>().map_err(|e| e.to_string())
+fn parse(s: String) -> Result<i64, Oops> {
+    s.parse::<i64>().map_err(|_| Oops)
 }
 
 fn main() {}

@@ -1,0 +1,105 @@
+//! One element attempt as `<this binary> map-execute …`, and what it left behind.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+
+use maptask_flyte::entrypoint::args::{ExecuteArgs, Mode};
+use maptask_flyte::entrypoint::{ERROR_FILE, OUTPUTS_FILE};
+use maptask_flyte::prost::Message;
+use maptask_flyte::proto::core::{container_error, ErrorDocument};
+use maptask_process::{Attempt, Collected, Launch};
+
+/// The variable that names the index variable, as the k8s-array plugin sets it.
+const INDEX_VAR_NAME: &str = "BATCH_JOB_ARRAY_INDEX_VAR_NAME";
+/// The index variable the k8s-array plugin uses.
+const K8S_INDEX: &str = "FLYTE_K8S_ARRAY_INDEX";
+/// Added to the index by flytekit; the parent's own value must not leak into children.
+const INDEX_OFFSET: &str = "BATCH_JOB_ARRAY_INDEX_OFFSET";
+
+/// Starts `map-execute` for each element of one map, over one run directory.
+pub struct MapExecute {
+    /// `map-execute`'s arguments, the same for every element.
+    args: Vec<String>,
+    /// `<run dir>/out`: element `i` writes `out/<i>/outputs.pb` or `out/<i>/error.pb`.
+    out: PathBuf,
+}
+
+impl MapExecute {
+    /// The launch of task `task` (its bound names sorted), reading `<root>/inputs.pb`.
+    pub fn new(root: &Path, task: &str, mut bound: Vec<String>) -> MapExecute {
+        bound.sort();
+        let out = root.join("out");
+        let args = ExecuteArgs {
+            mode: Mode::Map,
+            inputs: root.join("inputs.pb").to_string_lossy().into_owned(),
+            output_prefix: out.to_string_lossy().into_owned(),
+            raw_output_data_prefix: Some(root.join("raw").to_string_lossy().into_owned()),
+            checkpoint_path: None,
+            prev_checkpoint: None,
+            bound,
+            task_name: task.to_owned(),
+        };
+        MapExecute {
+            args: args.to_args(),
+            out,
+        }
+    }
+
+    /// `out/<i>/`.
+    fn element_dir(&self, index: usize) -> PathBuf {
+        self.out.join(index.to_string())
+    }
+}
+
+impl Launch for MapExecute {
+    type Output = ();
+
+    fn prepare(&self, attempt: &Attempt, command: &mut Command) -> io::Result<()> {
+        // An earlier attempt's result must not be read as this one's.
+        let dir = self.element_dir(attempt.index);
+        for file in [OUTPUTS_FILE, ERROR_FILE] {
+            match std::fs::remove_file(dir.join(file)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        command
+            .args(&self.args)
+            .env(INDEX_VAR_NAME, K8S_INDEX)
+            .env(K8S_INDEX, attempt.index.to_string())
+            .env_remove(INDEX_OFFSET)
+            .env_remove("FLYTE_FAIL_ON_ERROR")
+            .env_remove("MAPTASK_EXIT_CODES")
+            // This process counts the attempts and enforces the timeout: the child runs one.
+            .env(maptask_flyte::entrypoint::SINGLE_ATTEMPT, "1");
+        Ok(())
+    }
+
+    fn collect(&self, attempt: &Attempt, _status: ExitStatus) -> Collected<()> {
+        let dir = self.element_dir(attempt.index);
+        if dir.join(OUTPUTS_FILE).is_file() {
+            return Collected::Output(());
+        }
+        let Ok(bytes) = std::fs::read(dir.join(ERROR_FILE)) else {
+            return Collected::Missing;
+        };
+        match ErrorDocument::decode(bytes.as_slice()) {
+            Ok(ErrorDocument { error: Some(error) }) => Collected::Failed {
+                recoverable: error.kind == container_error::Kind::Recoverable as i32,
+                message: format!("{}: {}", error.code, error.message),
+            },
+            Ok(ErrorDocument { error: None }) => Collected::Failed {
+                message: format!("{} is empty", dir.join(ERROR_FILE).display()),
+                recoverable: true,
+            },
+            Err(e) => Collected::Failed {
+                message: format!(
+                    "{} is not an ErrorDocument: {e}",
+                    dir.join(ERROR_FILE).display()
+                ),
+                recoverable: true,
+            },
+        }
+    }
+}

@@ -1,0 +1,10 @@
+use maptask::prelude::*;
+
+#[task]
+fn scale(x: i64, factor: i64) -> i64 {
+    x * factor
+}
+
+fn main() {
+    let _ = map_task!(scale, concurency = 4, factr = 2);
+}
