@@ -260,6 +260,14 @@ impl Describe for SystemTime {
     }
 }
 
+/// A UTC date-time of the `chrono` crate (feature `chrono`); it serializes as RFC 3339 text.
+#[cfg(feature = "chrono")]
+impl Describe for chrono::DateTime<chrono::Utc> {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::DateTime
+    }
+}
+
 impl<T: Describe, S> Describe for HashSet<T, S> {
     fn type_desc() -> TypeDesc {
         TypeDesc::Set {

@@ -10,7 +10,7 @@
 //! | `bool` | `bool` | `BOOLEAN` | `primitive.boolean` |
 //! | `String`, `char`, `PathBuf` | `str` | `STRING` | `primitive.string_value` |
 //! | `Duration` | `timedelta` | `DURATION` | `primitive.duration` |
-//! | `SystemTime` (or an RFC 3339 string from a date crate) | `datetime` (UTC) | `DATETIME` | `primitive.datetime` |
+//! | `SystemTime`, `chrono::DateTime<Utc>` (feature `chrono` of maptask-core), RFC 3339 text | `datetime` (UTC) | `DATETIME` | `primitive.datetime` |
 //! | `()` | `None` | `NONE` | `scalar.none_type` |
 //! | `Option<T>` | `Optional[T]` | `union_type [T tagged, NONE tagged "none"]` | `scalar.union {value, type}` |
 //! | `Vec<T>`, sets | `List[T]` | `collection_type` | `collection` |

@@ -15,7 +15,8 @@
 //! before `--` is flytekit's, so propeller fills the same placeholders. After it: `vars`, the
 //! bound parameter names sorted and joined by commas (an empty argument when none; a Rust
 //! identifier holds no comma), then `task-name`, the task's registered name ([`Task::NAME`]).
-//! The entrypoint (`crate::entrypoint`) parses exactly this.
+//! [`crate::entrypoint::args::template_args`] writes these arguments and the
+//! entrypoint ([`crate::entrypoint`]) parses them.
 //!
 //! # What maps to what
 //!
@@ -41,6 +42,7 @@ use maptask_core::{Criterion, Interface, MapSpec, Metadata, Resources, Task, Typ
 use md5::{Digest, Md5};
 use prost_types::value::Kind;
 
+use crate::entrypoint::args::{template_args, Mode};
 use crate::literal::{self, LiteralError};
 use crate::proto::core::{
     resources, runtime_metadata, task_metadata, task_template, Container, Identifier,
@@ -63,7 +65,7 @@ pub struct Settings {
     pub version: String,
     /// The container image.
     pub image: String,
-    /// The path of the binary inside the image that holds the tasks (the container's argv[0]).
+    /// The path of the binary inside the image that holds the tasks (the container's first argument).
     pub binary: String,
 }
 
@@ -203,38 +205,6 @@ pub(crate) fn identifier(kind: ResourceType, name: String, settings: &Settings) 
     }
 }
 
-/// The container args after the binary: see [the module docs](self).
-pub fn container_args(map: bool, bound: &[String], task_name: &str) -> Vec<String> {
-    let mut args: Vec<String> = [
-        if map { "map-execute" } else { "execute" },
-        "--inputs",
-        "{{.input}}",
-        "--output-prefix",
-        "{{.outputPrefix}}",
-        "--raw-output-data-prefix",
-        "{{.rawOutputDataPrefix}}",
-        "--checkpoint-path",
-        "{{.checkpointOutputPrefix}}",
-        "--prev-checkpoint",
-        "{{.prevCheckpointPrefix}}",
-        "--resolver",
-        "maptask",
-        "--",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect();
-    if map {
-        let mut bound = bound.to_vec();
-        bound.sort();
-        args.push("vars".to_owned());
-        args.push(bound.join(","));
-    }
-    args.push("task-name".to_owned());
-    args.push(task_name.to_owned());
-    args
-}
-
 fn variable(
     task: &str,
     what: &str,
@@ -369,7 +339,7 @@ pub fn task_template(task: &TaskDef, settings: &Settings) -> Result<TaskTemplate
         interface: Some(interface_of(&task.name, &task.interface)?),
         target: Some(task_template::Target::Container(container(
             &task.metadata,
-            container_args(false, &[], &task.name),
+            template_args(Mode::Single, &[], &task.name),
             settings,
         ))),
         ..TaskTemplate::default()
@@ -420,6 +390,10 @@ fn array_job(spec: &MapSpec) -> prost_types::Struct {
     prost_types::Struct { fields }
 }
 
+fn bound_names(map: &MapDef) -> Vec<&str> {
+    map.bound.iter().map(String::as_str).collect()
+}
+
 /// A map task's template: type `container_array`, version 1, run by `<binary> map-execute …`
 /// in each array pod.
 pub fn map_task_template(
@@ -440,7 +414,7 @@ pub fn map_task_template(
         custom: Some(array_job(&map.spec)),
         target: Some(task_template::Target::Container(container(
             &task.metadata,
-            container_args(true, &map.bound, &task.name),
+            template_args(Mode::Map, &bound_names(map), &task.name),
             settings,
         ))),
         ..TaskTemplate::default()
@@ -457,27 +431,5 @@ mod tests {
         assert_eq!(float32_shortest(2.0 / 3.0), 0.6666667);
         assert_eq!(float32_shortest(0.75), 0.75);
         assert_eq!(float32_shortest(1.0), 1.0);
-    }
-
-    #[test]
-    fn args_end_with_the_loader() {
-        let args = container_args(true, &["z".into(), "factor".into()], "app.wf.scale");
-        assert_eq!(
-            &args[11..],
-            [
-                "--resolver",
-                "maptask",
-                "--",
-                "vars",
-                "factor,z",
-                "task-name",
-                "app.wf.scale"
-            ]
-        );
-        let args = container_args(true, &[], "t");
-        assert_eq!(&args[14..], ["vars", "", "task-name", "t"]);
-        let args = container_args(false, &[], "t");
-        assert_eq!(args[0], "execute");
-        assert_eq!(&args[13..], ["--", "task-name", "t"]);
     }
 }

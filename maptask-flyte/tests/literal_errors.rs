@@ -258,3 +258,42 @@ fn flytekit_inputs_read_back() {
     let ours = to_literal(&Some("1".to_owned()), &Option::<String>::type_desc()).unwrap();
     assert_eq!(out.literals["o0"], ours);
 }
+
+#[test]
+fn chrono_date_times_cross_as_date_times() {
+    use chrono::{DateTime, TimeZone, Utc};
+    let desc = DateTime::<Utc>::type_desc();
+    assert_eq!(desc, TypeDesc::DateTime);
+    let t = Utc.timestamp_opt(1_704_164_645, 123_456_789).unwrap();
+    let lit = to_literal(&t, &desc).unwrap();
+    // The same literal as the SystemTime of that instant.
+    let st = UNIX_EPOCH + Duration::new(1_704_164_645, 123_456_789);
+    assert_eq!(lit, to_literal(&st, &SystemTime::type_desc()).unwrap());
+    assert_eq!(from_literal::<DateTime<Utc>>(&lit, &desc).unwrap(), t);
+    // Before the epoch, which SystemTime cannot read through serde.
+    let early = Utc.timestamp_opt(-1, 999_999_000).unwrap();
+    let lit = to_literal(&early, &desc).unwrap();
+    assert_eq!(from_literal::<DateTime<Utc>>(&lit, &desc).unwrap(), early);
+    // Inside a struct: Python's isoformat() text in the msgpack, as for a dataclass field.
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct Event {
+        at: DateTime<Utc>,
+    }
+    let desc = TypeDesc::Struct {
+        name: "Event".into(),
+        fields: vec![maptask_core::FieldDesc::new("at", TypeDesc::DateTime)],
+    };
+    let event = Event {
+        at: Utc.timestamp_opt(1_704_153_600, 5_000).unwrap(),
+    };
+    let lit = to_literal(&event, &desc).unwrap();
+    let Some(literal::Value::Scalar(s)) = &lit.value else {
+        panic!()
+    };
+    let Some(scalar::Value::Binary(b)) = &s.value else {
+        panic!()
+    };
+    assert_eq!(b.value[..6], [0x81, 0xa2, b'a', b't', 0xd9, 32]);
+    assert_eq!(&b.value[6..], b"2024-01-02T00:00:00.000005+00:00");
+    assert_eq!(from_literal::<Event>(&lit, &desc).unwrap(), event);
+}
