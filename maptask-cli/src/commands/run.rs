@@ -52,8 +52,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
         builder = builder.backend(Arc::clone(backend));
     }
     let runtime = builder.build();
-    let progress =
-        (!args.json && std::io::stderr().is_terminal()).then(|| Arc::new(Progress::stderr()));
+    // Bars go to stderr, and only when a person watches: stdout and stderr are terminals and
+    // the output is not asked for as JSON.
+    let watched = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    let progress = (!args.json && watched).then(|| Arc::new(Progress::stderr()));
     let cancel = CancellationToken::new();
     let mut options = RunOptions::new().cancel(cancel.clone());
     if let Some(progress) = &progress {

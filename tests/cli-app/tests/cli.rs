@@ -228,3 +228,44 @@ fn rust_log_turns_on_logs_on_stderr() {
         .stdout("[\"#1\"]\n")
         .stderr(predicate::str::is_empty().not());
 }
+
+/// On a terminal (a pseudo-terminal from util-linux's `script`), `run` draws a bar per map on
+/// stderr; the captured stream holds the bar's final counts.
+#[test]
+fn run_on_a_terminal_draws_a_bar_per_map() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("MAPTASK_CI").is_none(),
+            "MAPTASK_CI is set but util-linux's `script` is missing"
+        );
+        eprintln!("SKIPPED: util-linux's `script` is not installed");
+        return;
+    }
+    let demo = env!("CARGO_BIN_EXE_maptask-demo");
+    let command = format!("{demo} run demo.sleepy_all --input 'ms=[50, 50, 13000]'");
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("RUST_LOG")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        screen.contains("n0 map demo.sleepy.map ["),
+        "no bar in: {screen:?}"
+    );
+    assert!(
+        screen.contains("] 3/3 · 2 done, 1 failed · succeeded · "),
+        "no final counts in: {screen:?}"
+    );
+    // The output itself still comes last, on stdout.
+    assert!(
+        screen.contains("[\r\n  50,\r\n  50,\r\n  null\r\n]"),
+        "{screen:?}"
+    );
+}
