@@ -299,10 +299,6 @@ fn finish_report<O>(
         match element.status {
             ElementStatus::NotStarted => totals.pending += len,
             ElementStatus::Succeeded => totals.succeeded += len,
-            ElementStatus::Cached => {
-                totals.succeeded += len;
-                totals.cached += len;
-            }
             ElementStatus::Failed => totals.failed += len,
             ElementStatus::Cancelled => totals.cancelled += len,
             // The engine never produces it; a cached element is a success.
