@@ -252,8 +252,6 @@ async fn each_target_runs_its_manifest_and_the_collector_assembles_the_k8s_array
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs maptask-flyte's storage on maptask-storage (s3://), in progress on h/flyterun: \
-            remove this line when it is merged (it passed with that change applied)"]
 async fn the_same_against_the_s3_server() {
     let Some(store) = Store::s3() else { return };
     every_fixture_map_on_both_targets(&store).await;
