@@ -15,7 +15,7 @@
 //! before `--` is flytekit's, so propeller fills the same placeholders. After it: `vars`, the
 //! bound parameter names sorted and joined by commas (an empty argument when none; a Rust
 //! identifier holds no comma), then `task-name`, the task's registered name ([`Task::NAME`]).
-//! [`template_args`](crate::entrypoint::args::template_args) writes these arguments and the
+//! [`crate::entrypoint::args::template_args`] writes these arguments and the
 //! entrypoint ([`crate::entrypoint`]) parses them.
 //!
 //! # What maps to what
@@ -65,7 +65,7 @@ pub struct Settings {
     pub version: String,
     /// The container image.
     pub image: String,
-    /// The path of the binary inside the image that holds the tasks (the container's argv[0]).
+    /// The path of the binary inside the image that holds the tasks (the container's first argument).
     pub binary: String,
 }
 
