@@ -301,6 +301,11 @@ fn finish_report<O>(
             ElementStatus::Succeeded => totals.succeeded += len,
             ElementStatus::Failed => totals.failed += len,
             ElementStatus::Cancelled => totals.cancelled += len,
+            // The engine never produces it; a cached element is a success.
+            ElementStatus::Cached => {
+                totals.succeeded += len;
+                totals.cached += len;
+            }
         }
     }
     let elapsed = started_at.elapsed();
