@@ -156,7 +156,14 @@ impl ProcessBackend {
             }
         };
         let succeeded: Vec<bool> = flags.iter().map(Option::is_some).collect();
-        let result = assemble(&entry, array.dir(), n, min_successes, &succeeded);
+        // The collector reads through the blocking storage API, which refuses to run on a thread
+        // of an async runtime; a scoped thread has none, and borrows what it needs.
+        let result = std::thread::scope(|scope| {
+            scope
+                .spawn(|| assemble(&entry, array.dir(), n, min_successes, &succeeded))
+                .join()
+                .unwrap_or_else(|_| Err("the collector panicked".to_owned()))
+        });
         if result.is_ok() && !self.inner.keep {
             let _ = array.dir().clone().remove();
         }
