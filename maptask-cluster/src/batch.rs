@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::ClusterError;
-use crate::job::{MapJob, FAIL_ON_ERROR_ENV, INDEX_VAR_NAME_ENV};
+use crate::job::{MapJob, FAIL_ON_ERROR_ENV, INDEX_VAR_NAME_ENV, SINGLE_ATTEMPT_ENV};
 use crate::quantity::Quantity;
 use crate::NON_RECOVERABLE_EXIT_CODE;
 
@@ -324,6 +324,10 @@ pub fn requests(job: &MapJob, options: &BatchOptions) -> Result<BatchRequests, C
         name: FAIL_ON_ERROR_ENV.into(),
         value: "true".into(),
     });
+    environment.push(KeyValuePair {
+        name: SINGLE_ATTEMPT_ENV.into(),
+        value: "1".into(),
+    });
     let mut command = vec![job.binary.clone()];
     command.extend(job.map_execute_args());
     let mut collect_command = vec![job.binary.clone()];
@@ -555,6 +559,7 @@ mod tests {
                     "AWS_BATCH_JOB_ARRAY_INDEX"
                 ),
                 ("FLYTE_FAIL_ON_ERROR", "true"),
+                ("MAPTASK_SINGLE_ATTEMPT", "1"),
             ]
         );
         assert_eq!(

@@ -17,6 +17,10 @@ pub const INDEX_OFFSET_ENV: &str = "BATCH_JOB_ARRAY_INDEX_OFFSET";
 /// (Without it, `map-execute` exits 0 after writing `error.pb`, as flytekit does for Flyte's
 /// plugins, which read `error.pb`.)
 pub const FAIL_ON_ERROR_ENV: &str = "FLYTE_FAIL_ON_ERROR";
+/// Set to `1` in every element's environment: `map-execute` then runs one attempt, because the
+/// target itself retries the element (`backoffLimitPerIndex`, `retryStrategy.attempts`); without
+/// it the task's retries would be counted twice, once in the pod and once by the target.
+pub const SINGLE_ATTEMPT_ENV: &str = "MAPTASK_SINGLE_ATTEMPT";
 
 /// Compute resources as Kubernetes quantities (`"500m"`, `"2Gi"`, `"1"`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -288,6 +292,7 @@ impl MapJob {
                 INDEX_VAR_NAME_ENV,
                 INDEX_OFFSET_ENV,
                 FAIL_ON_ERROR_ENV,
+                SINGLE_ATTEMPT_ENV,
                 "JOB_COMPLETION_INDEX",
                 "AWS_BATCH_JOB_ARRAY_INDEX",
             ]

@@ -29,7 +29,9 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::error::ClusterError;
-use crate::job::{dns_name, MapJob, ResourceSpec, FAIL_ON_ERROR_ENV, INDEX_VAR_NAME_ENV};
+use crate::job::{
+    dns_name, MapJob, ResourceSpec, FAIL_ON_ERROR_ENV, INDEX_VAR_NAME_ENV, SINGLE_ATTEMPT_ENV,
+};
 use crate::NON_RECOVERABLE_EXIT_CODE;
 
 /// The variable in which Kubernetes gives each pod of an Indexed Job its index.
@@ -120,7 +122,11 @@ pub fn manifests(job: &MapJob, options: &K8sOptions) -> Result<K8sManifests, Clu
     let labels = labels(job)?;
 
     let mut env = env_vars(job);
-    for (name, value) in [(INDEX_VAR_NAME_ENV, INDEX_VAR), (FAIL_ON_ERROR_ENV, "true")] {
+    for (name, value) in [
+        (INDEX_VAR_NAME_ENV, INDEX_VAR),
+        (FAIL_ON_ERROR_ENV, "true"),
+        (SINGLE_ATTEMPT_ENV, "1"),
+    ] {
         env.push(EnvVar {
             name: name.into(),
             value: Some(value.into()),
@@ -504,6 +510,7 @@ mod tests {
                     Some("JOB_COMPLETION_INDEX".to_owned())
                 ),
                 ("FLYTE_FAIL_ON_ERROR".to_owned(), Some("true".to_owned())),
+                ("MAPTASK_SINGLE_ATTEMPT".to_owned(), Some("1".to_owned())),
             ]
         );
         let resources = container.resources.unwrap();

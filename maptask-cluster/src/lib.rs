@@ -64,7 +64,7 @@ mod quantity;
 pub use error::ClusterError;
 pub use job::{
     Credentials, MapJob, Placement, ResourceSpec, FAIL_ON_ERROR_ENV, INDEX_OFFSET_ENV,
-    INDEX_VAR_NAME_ENV,
+    INDEX_VAR_NAME_ENV, SINGLE_ATTEMPT_ENV,
 };
 pub use k8s_openapi;
 pub use quantity::Quantity;

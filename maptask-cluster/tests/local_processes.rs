@@ -103,6 +103,7 @@ fn every_pod_of_the_indexed_job_runs_its_own_index() {
                 ),
                 ("JOB_COMPLETION_INDEX".to_owned(), i.to_string()),
                 ("FLYTE_FAIL_ON_ERROR".to_owned(), "true".to_owned()),
+                ("MAPTASK_SINGLE_ATTEMPT".to_owned(), "1".to_owned()),
             ]),
             "index {i}"
         );
@@ -142,6 +143,7 @@ fn every_child_of_the_array_job_runs_its_own_index() {
                 ),
                 ("AWS_BATCH_JOB_ARRAY_INDEX".to_owned(), i.to_string()),
                 ("FLYTE_FAIL_ON_ERROR".to_owned(), "true".to_owned()),
+                ("MAPTASK_SINGLE_ATTEMPT".to_owned(), "1".to_owned()),
             ]),
             "index {i}"
         );
@@ -168,6 +170,7 @@ fn a_plain_batch_job_runs_index_zero_without_an_index_variable() {
         BTreeMap::from([
             ("RUST_LOG".to_owned(), "info".to_owned()),
             ("FLYTE_FAIL_ON_ERROR".to_owned(), "true".to_owned()),
+            ("MAPTASK_SINGLE_ATTEMPT".to_owned(), "1".to_owned()),
         ])
     );
     std::fs::remove_dir_all(&dir).unwrap();
