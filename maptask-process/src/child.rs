@@ -117,12 +117,39 @@ impl Reaper {
 
 impl Drop for Reaper {
     fn drop(&mut self) {
-        if self.child.take().is_some() {
+        if let Some(child) = self.child.take() {
             // The reaping task was dropped (the runtime is shutting down) or never ran: kill the
             // whole group now; the child's `kill_on_drop` hands it to tokio's orphan queue.
+            let pid = child.id();
             signal_group(self.pgid, libc::SIGKILL);
+            // The program may be about to exit: wait until the kill has landed, so that no child
+            // outlives it, even for the moment the kernel takes to deliver SIGKILL.
+            if let Some(pid) = pid {
+                wait_until_dead(pid, Duration::from_secs(2));
+            }
+            drop(child);
             self.stats.reaped();
         }
+    }
+}
+
+/// Waits, up to `limit`, until process `pid` has died (a zombie or gone), reading `/proc`.
+/// Where there is no `/proc`, it returns at once.
+fn wait_until_dead(pid: u32, limit: Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return;
+        };
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        let state = stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.trim_start().chars().next());
+        if matches!(state, None | Some('Z' | 'X')) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
