@@ -180,7 +180,7 @@ pub fn type_string(ty: &syn::Type) -> String {
 /// A `#[macro_export]` name unique in the crate: two tasks with the same function name in two
 /// modules must not collide, and the same source must always give the same name.
 ///
-/// The name hashes where the attribute was written. Two tasks made by one `macro_rules!` in two
+/// The name hashes where the attribute was written (file name, line, column). Two tasks made by one `macro_rules!` in two
 /// modules share that place (the macro's body), so a hash seen before in this compilation gets
 /// a counter: the first task keeps the plain hash, later ones follow in expansion order, which
 /// is deterministic for a given source.
@@ -188,7 +188,10 @@ fn unique_macro_name(ident: &syn::Ident, params: &[String]) -> syn::Ident {
     static SEEN: std::sync::Mutex<Vec<(u64, usize)>> = std::sync::Mutex::new(Vec::new());
     let site = proc_macro::Span::call_site();
     let mut hasher = std::hash::DefaultHasher::new();
-    site.file().hash(&mut hasher);
+    // The file's name, not its path: the name must not change with where the crate is checked
+    // out (a hidden name can show in a diagnostic), and a collision only costs a counter.
+    let file = site.file();
+    std::path::Path::new(&file).file_name().hash(&mut hasher);
     site.line().hash(&mut hasher);
     site.column().hash(&mut hasher);
     ident.to_string().hash(&mut hasher);
