@@ -279,3 +279,17 @@ async fn a_minimum_that_is_not_met_fails_the_collector_and_writes_nothing() {
         assert!(!scratch.join("out/outputs.pb").exists(), "{target:?}");
     }
 }
+
+/// `maptask-cluster` writes the entrypoint's contract into manifests without depending on
+/// `maptask-flyte` (which would pull object storage into every manifest generator), so the two
+/// copies of each name and code are pinned together here, where both crates are linked.
+#[test]
+fn the_manifests_and_the_entrypoint_agree_on_the_contract() {
+    use maptask_flyte::entrypoint;
+    assert_eq!(
+        i32::from(entrypoint::EXIT_NON_RECOVERABLE),
+        maptask_cluster::NON_RECOVERABLE_EXIT_CODE
+    );
+    assert_eq!(entrypoint::FAIL_ON_ERROR, maptask_cluster::FAIL_ON_ERROR_ENV);
+    assert_eq!(entrypoint::SINGLE_ATTEMPT, maptask_cluster::SINGLE_ATTEMPT_ENV);
+}
