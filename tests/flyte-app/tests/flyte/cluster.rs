@@ -290,6 +290,12 @@ fn the_manifests_and_the_entrypoint_agree_on_the_contract() {
         i32::from(entrypoint::EXIT_NON_RECOVERABLE),
         maptask_cluster::NON_RECOVERABLE_EXIT_CODE
     );
-    assert_eq!(entrypoint::FAIL_ON_ERROR, maptask_cluster::FAIL_ON_ERROR_ENV);
-    assert_eq!(entrypoint::SINGLE_ATTEMPT, maptask_cluster::SINGLE_ATTEMPT_ENV);
+    assert_eq!(
+        entrypoint::FAIL_ON_ERROR,
+        maptask_cluster::FAIL_ON_ERROR_ENV
+    );
+    assert_eq!(
+        entrypoint::SINGLE_ATTEMPT,
+        maptask_cluster::SINGLE_ATTEMPT_ENV
+    );
 }
