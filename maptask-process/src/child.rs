@@ -102,7 +102,9 @@ struct Reaper {
 
 impl Reaper {
     async fn finish(mut self, grace: Duration) {
-        let Some(mut child) = self.child.take() else {
+        // The child stays in `self` while this runs: if the runtime drops this task half-way
+        // (it is shutting down), `Drop` still kills the group and waits until it is dead.
+        let Some(child) = self.child.as_mut() else {
             return;
         };
         if tokio::time::timeout(grace, child.wait()).await.is_err() {
@@ -111,6 +113,7 @@ impl Reaper {
             // orphan queue through `kill_on_drop`.
             let _ = child.wait().await;
         }
+        self.child = None;
         self.stats.reaped();
     }
 }
