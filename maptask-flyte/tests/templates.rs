@@ -672,3 +672,36 @@ fn cache_ignore_becomes_cache_ignore_input_vars() {
     let t = task_template(&maptask::flyte::task_def::<scale>(), &settings()).unwrap();
     assert!(t.metadata.unwrap().cache_ignore_input_vars.is_empty());
 }
+
+#[test]
+fn registry_packages_registered_entities_and_refuses_what_cannot_cross() {
+    use maptask::flyte::registry::{package, PackageError};
+    let files = package(&["app.wf.scale_wf", "app.wf.total"], &settings())
+        .unwrap()
+        .files();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "00_app.wf.total_1.pb",
+            "01_app.wf.map_scale_742f32c65ffd18b766fa307f8de2d47d_1.pb",
+            "02_app.wf.scale_wf_2.pb",
+            "03_app.wf.scale_wf_3.pb"
+        ]
+    );
+    let error = package(&["app.wf.warm"], &settings()).unwrap_err();
+    assert!(matches!(&error, PackageError::NotPortable { task, .. } if task == "app.wf.warm"));
+    assert!(
+        error
+            .to_string()
+            .starts_with("task `app.wf.warm` cannot cross to Flyte: its inputs (Celsius)"),
+        "{error}"
+    );
+    let error = package(&["app.wf.nope"], &settings()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("no task or workflow named `app.wf.nope` is linked into this binary"),
+        "{error}"
+    );
+}
