@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Subcommands: `list`, `run <workflow or task> --input name=<json> … [--backend
-//! local|process]`, `graph <workflow>`, and the Flyte container entrypoints `map-execute` and
+//! local|process]`, `graph <workflow>`, `serialize --target flyte|k8s|batch …`, and the Flyte container entrypoints `map-execute` and
 //! `execute`; `--help` on each, `--version`, and logs on stderr through `RUST_LOG`. Bad input exits with
 //! code 2 and a message that names the input, its Rust type and what was wrong; a failed run
 //! exits with 1 and the error chain.
@@ -134,6 +134,7 @@ pub fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::List(args) => commands::list::run(args, out),
         Command::Run(args) => commands::run::run(args, out),
         Command::Graph(args) => commands::graph::run(args, out),
+        Command::Serialize(args) => commands::serialize::run(args, out),
         // `main_from` hands these to the Flyte entrypoint before clap; here they come only from
         // a caller of `dispatch`.
         Command::MapExecute(args) => entrypoint("map-execute", &args.args),

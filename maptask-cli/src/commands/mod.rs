@@ -3,6 +3,7 @@
 pub mod graph;
 pub mod list;
 pub mod run;
+pub mod serialize;
 
 use maptask_runtime::registry::{self, RegistryError, TaskEntry};
 
