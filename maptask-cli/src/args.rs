@@ -33,6 +33,8 @@ pub enum Command {
     MapExecute(EntrypointArgs),
     /// The Flyte container entrypoint of one task (like `pyflyte-execute`).
     Execute(EntrypointArgs),
+    /// The result cache of cached tasks (`#[task(cache = "…")]`): what it holds, and clearing it.
+    Cache(CacheArgs),
 }
 
 /// `list`.
@@ -109,4 +111,33 @@ pub struct EntrypointArgs {
     /// --resolver maptask -- [vars <a,b>] task-name <name>`.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     pub args: Vec<String>,
+}
+
+/// `cache`.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// The cache's directory (the store is `DIR/cache.redb`). The default is
+    /// `$MAPTASK_CACHE_DIR`, else `$XDG_CACHE_HOME/maptask`, else `~/.cache/maptask`.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cache_dir: Option<PathBuf>,
+    /// What to do with the cache.
+    #[command(subcommand)]
+    pub command: CacheCommand,
+}
+
+/// A `cache` subcommand.
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Prints the store's file and the number of entries and bytes of each task.
+    Stats {
+        /// Prints JSON: `{"path", "file_bytes", "entries", "tasks": {name: {"entries", "bytes"}}}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Removes stored results: every entry, or only those of one task.
+    Clear {
+        /// Removes only the entries of this task (its name as `list` shows it).
+        #[arg(long, value_name = "NAME")]
+        task: Option<String>,
+    },
 }

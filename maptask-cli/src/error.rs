@@ -119,6 +119,12 @@ pub enum CliError {
     /// The run was interrupted (Ctrl-C) and stopped.
     #[error("interrupted; the run was cancelled and every child process stopped")]
     Interrupted,
+    /// `cache …` in a program built without the cache.
+    #[error("`cache {command}`: this program was built without maptask's `cache` feature, so it has no cache; enable it (`maptask = {{ features = [\"cli\", \"cache\"] }}`) and rebuild")]
+    NoCacheFeature {
+        /// The cache subcommand, e.g. `stats`.
+        command: String,
+    },
     /// Anything else that stops a command, with its message.
     #[error("{0}")]
     Other(String),
@@ -137,7 +143,8 @@ impl CliError {
             | CliError::MalformedJson { .. }
             | CliError::WrongType { .. }
             | CliError::InputsFile { .. }
-            | CliError::NotRunnable { .. } => EXIT_USAGE,
+            | CliError::NotRunnable { .. }
+            | CliError::NoCacheFeature { .. } => EXIT_USAGE,
             CliError::RunFailed { .. } | CliError::Io { .. } | CliError::Other(_) => EXIT_FAILURE,
             CliError::Interrupted => EXIT_INTERRUPTED,
         }
