@@ -151,8 +151,8 @@ pub mod flyte;
 /// it off.
 ///
 /// On the process backend (`--backend process`), the parent process looks every element up
-/// before it starts any child: a hit starts no child, and each success is stored when the map's
-/// outputs are read back.
+/// before it starts any child: a hit starts no child, and each success is stored as soon as its
+/// child has exited (through [`RemoteMap::on_output`](runtime::RemoteMap::on_output)).
 ///
 /// A backend that runs a typed task elsewhere (a process array, a Flyte container) keys one call
 /// with [`cache::task_key`], looks it up with [`cache::get_output`] and stores a success with

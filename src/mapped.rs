@@ -468,8 +468,8 @@ where
                 shape,
                 elements,
                 self.options.clone(),
-                |spec, elements, options| {
-                    self.backend_outcome(backend, runtime, spec, elements, options)
+                |spec, elements, options, on_output| {
+                    self.backend_outcome(backend, runtime, spec, elements, options, on_output)
                 },
             )
             .await;
@@ -479,7 +479,7 @@ where
             return (result, outcome.report);
         }
         let outcome = self
-            .backend_outcome(backend, runtime, spec, elements, self.options.clone())
+            .backend_outcome(backend, runtime, spec, elements, self.options.clone(), None)
             .await;
         let result = outcome
             .result
@@ -488,7 +488,8 @@ where
     }
 
     /// Runs `elements` on `backend`: each element's whole inputs, bound values included, go to
-    /// the backend erased, and each output comes back erased.
+    /// the backend erased, and each output comes back erased (and, as it arrives, to
+    /// `on_output`).
     async fn backend_outcome(
         &self,
         backend: &Arc<dyn maptask_runtime::MapBackend>,
@@ -496,6 +497,7 @@ where
         spec: MapSpec,
         elements: Vec<M>,
         options: maptask_runtime::RunOptions,
+        on_output: Option<maptask_runtime::OutputHook>,
     ) -> maptask_runtime::MapOutcome<T::Output> {
         let work = &self.work;
         let elements = elements
@@ -507,6 +509,7 @@ where
             task: T::NAME,
             mapped: self.mapped_names,
             elements,
+            on_output,
         };
         let outcome = backend.run_map(runtime, map, options).await;
         let result = outcome.result.and_then(|outputs| {

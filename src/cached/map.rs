@@ -19,7 +19,7 @@ use maptask_cache::{codec, key, Digest, Input, Store};
 use maptask_core::{CacheCodec, Criterion, Execution, MapError, MapSpec, Task, TaskError};
 use maptask_runtime::{
     Counts, ElementReport, ElementStatus, MapEvent, MapObserver, MapOutcome, MapReport, MapStatus,
-    RunOptions, Runtime, Work,
+    OutputHook, RunOptions, Runtime, Work,
 };
 
 use super::{BoundValues, Components};
@@ -408,8 +408,8 @@ where
 }
 
 /// Runs a map of a cached task on a backend: only the misses go to `run` (which runs them
-/// elsewhere, e.g. one child process each), and each success is stored once `run` returns the
-/// outputs.
+/// elsewhere, e.g. one child process each), with a hook that stores each success as soon as the
+/// backend has its output; what the backend did not hand to the hook is stored from the outcome.
 pub(crate) async fn run_on_backend<T, M, F, Fut>(
     plan: Plan<T>,
     spec: &MapSpec,
@@ -421,23 +421,41 @@ pub(crate) async fn run_on_backend<T, M, F, Fut>(
 where
     T: Task,
     M: Components,
-    F: FnOnce(MapSpec, Vec<M>, RunOptions) -> Fut,
+    F: FnOnce(MapSpec, Vec<M>, RunOptions, Option<OutputHook>) -> Fut,
     Fut: Future<Output = MapOutcome<T::Output>>,
 {
     let mut planned = match prepare(plan, spec, shape, elements, options.clone()) {
         Ok(planned) => planned,
-        Err(elements) => return run(spec.clone(), elements, options).await,
+        Err(elements) => return run(spec.clone(), elements, options, None).await,
     };
     let sub = match planned.take_misses() {
         None => None,
         Some(misses) => {
             let (elements, digests): (Vec<M>, Vec<Digest>) = misses.elements.into_iter().unzip();
-            let outcome = run(misses.spec, elements, misses.options).await;
+            let digests = Arc::new(digests);
+            let stored: Arc<Vec<AtomicBool>> =
+                Arc::new((0..digests.len()).map(|_| AtomicBool::new(false)).collect());
+            let hook: OutputHook = {
+                let (sink, digests, stored) =
+                    (planned.sink(), Arc::clone(&digests), Arc::clone(&stored));
+                Arc::new(move |i: usize, output: &(dyn Any + Send)| {
+                    if let (Some(output), Some(digest)) =
+                        (output.downcast_ref::<T::Output>(), digests.get(i))
+                    {
+                        if !stored[i].swap(true, Ordering::Relaxed) {
+                            sink.store(*digest, output);
+                        }
+                    }
+                })
+            };
+            let outcome = run(misses.spec, elements, misses.options, Some(hook)).await;
             if let Ok(outputs) = &outcome.result {
                 let sink = planned.sink();
-                for (output, digest) in outputs.iter().zip(digests) {
+                for (i, output) in outputs.iter().enumerate() {
                     if let Some(output) = output {
-                        sink.store(digest, output);
+                        if !stored[i].swap(true, Ordering::Relaxed) {
+                            sink.store(digests[i], output);
+                        }
                     }
                 }
             }

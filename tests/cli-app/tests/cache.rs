@@ -225,7 +225,7 @@ fn clearing_an_unknown_task_is_a_usage_error_that_names_it() {
         .stdout("")
         .stderr(
             "error: no task or workflow named `cachedemo.nope` in this binary; known: \
-             `cachedemo.plus_one`, `cachedemo.square`\n",
+             `cachedemo.plus_one`, `cachedemo.slow`, `cachedemo.square`\n",
         );
 }
 
@@ -278,4 +278,94 @@ fn the_process_backend_starts_no_child_for_a_hit() {
     // The engine finds what the process backend stored.
     assert_eq!(s.run("[1, 2, 3, 4, 5]", &[]), "[2,5,10,17,26]");
     assert_eq!(s.ran_since(&mut seen), Vec::<String>::new());
+}
+
+#[test]
+fn the_process_backend_stores_each_success_before_the_map_ends() {
+    // The parent is killed with SIGKILL in the middle of a map on the process backend: what
+    // its children had finished is in the store, and the rerun runs exactly the rest.
+    let s = Scratch::new("process-kill");
+    let log = serde_json::to_string(s.log().to_str().unwrap()).unwrap();
+    let n = 20;
+    let xs = format!(
+        "[{}]",
+        (0..n).map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+    );
+    let run = |s: &Scratch| {
+        let mut command =
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("maptask-cache-demo"));
+        command
+            .env_remove("RUST_LOG")
+            .env_remove("MAPTASK_CACHE")
+            .env("MAPTASK_CACHE_DIR", s.cache_dir())
+            .args([
+                "run",
+                "cachedemo.slow_all",
+                "--json",
+                "--backend",
+                "process",
+            ])
+            .arg("--run-dir")
+            .arg(s.runs())
+            .arg("--input")
+            .arg(format!("xs={xs}"))
+            .arg("--input")
+            .arg(format!("log={log}"))
+            .args(["--input", "ms=150"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command
+    };
+    let lines = |s: &Scratch| {
+        std::fs::read_to_string(s.log())
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let mut parent = run(&s).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    // Two at a time: at 8 started, at least 6 have finished.
+    while lines(&s) < 8 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the map did not start"
+        );
+        assert!(parent.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    // The children that were running finish on their own (their parent is gone); wait until
+    // the log stops growing.
+    let mut last = lines(&s);
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let now = lines(&s);
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    let before = last;
+    let stored = s.entries().get("cachedemo.slow").copied().unwrap_or(0);
+    assert!(
+        (6..n).contains(&stored),
+        "the finished children's outputs are stored before the map ends: {stored} of {n}"
+    );
+
+    let output = run(&s).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let expected: Vec<i64> = (0..n as i64).map(|x| x * 10).collect();
+    let outputs: Vec<i64> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(outputs, expected);
+    assert_eq!(
+        lines(&s) - before,
+        (n - stored) as usize,
+        "the rerun ran exactly the elements not stored"
+    );
+    assert_eq!(s.entries().get("cachedemo.slow"), Some(&n));
 }

@@ -42,6 +42,20 @@ fn chain(xs: Vec<i64>, log: String) -> Vec<i64> {
     map_task!(plus_one, concurrency = 4, log = log)(x = squares)
 }
 
+/// Multiplies by ten after `ms` milliseconds; cached.
+#[task(name = "cachedemo.slow", cache = "1.0", cache_ignore = ["log", "ms"])]
+fn slow(x: i64, log: String, ms: u64) -> Result<i64, TaskError> {
+    note(&log, "slow", x)?;
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    Ok(x * 10)
+}
+
+/// Runs `slow` over every number, two at a time.
+#[workflow(name = "cachedemo.slow_all")]
+fn slow_all(xs: Vec<i64>, log: String, ms: u64) -> Vec<i64> {
+    map_task!(slow, concurrency = 2, log = log, ms = ms)(x = xs)
+}
+
 fn main() -> ExitCode {
     maptask::cli::main()
 }
