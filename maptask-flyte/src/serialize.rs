@@ -31,7 +31,8 @@
 //! * interface: inputs by name (description = name); a map's mapped inputs are lists, its bound
 //!   ones stay scalar; one output `o0`, a list of optionals when the map tolerates failures.
 //! * metadata: retries (always present), timeout, interruptible (only when true), cache version
-//!   → `discoverable` + `discovery_version`; `generates_deck` and `metadata` present and empty,
+//!   → `discoverable` + `discovery_version` (and `cache_ignore = [...]` →
+//!   `cache_ignore_input_vars`); `generates_deck` and `metadata` present and empty,
 //!   as flytekit writes them; runtime `{FLYTE_SDK, <this crate's version>, "rust"}`.
 //! * container: image, args, resources (`requests`/`limits` as cpu, memory, gpu; present even
 //!   when empty), env in declaration order.
@@ -267,6 +268,7 @@ fn task_metadata(meta: &Metadata, retries: u32, timeout: Option<Duration>) -> Ta
     TaskMetadata {
         discoverable: meta.cache_version.is_some(),
         discovery_version: meta.cache_version.unwrap_or_default().to_owned(),
+        cache_ignore_input_vars: meta.cache_ignore.iter().map(|v| (*v).to_owned()).collect(),
         runtime: Some(RuntimeMetadata {
             r#type: runtime_metadata::RuntimeType::FlyteSdk as i32,
             version: env!("CARGO_PKG_VERSION").to_owned(),

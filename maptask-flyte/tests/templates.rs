@@ -382,3 +382,35 @@ fn task_metadata_resources_and_env_map_to_flyte() {
         maptask::flyte::literal::literal_type(&Vec::<Option<Vec<i64>>>::type_desc()).unwrap();
     assert_eq!(out.r#type.as_ref(), Some(&expected));
 }
+
+/// Cached, with one input left out of the key.
+#[task(name = "app.wf.cached", cache = "3.1", cache_ignore = ["verbose"])]
+fn cached(x: i64, verbose: bool) -> i64 {
+    let _ = verbose;
+    x
+}
+
+#[test]
+fn cached_tasks_are_discoverable_with_their_version_and_ignored_inputs() {
+    // Flyte's datacatalog caches each element of a map by the inner task's cache key: the
+    // template must say the task is discoverable, at which version, and what the key ignores.
+    use maptask::flyte::serialize::task_template;
+    let plain = task_template(&maptask::flyte::task_def::<cached>(), &settings()).unwrap();
+    let map = map_task!(cached, concurrency = 2, verbose = true);
+    let mapped = map_task_template(&map_def(&map).unwrap(), &settings()).unwrap();
+    for t in [plain, mapped] {
+        let m = t.metadata.unwrap();
+        assert!(m.discoverable);
+        assert_eq!(m.discovery_version, "3.1");
+        assert_eq!(m.cache_ignore_input_vars, ["verbose"]);
+        assert!(!m.cache_serializable);
+    }
+    // An uncached task is not discoverable.
+    let m = task_template(&maptask::flyte::task_def::<scale>(), &settings())
+        .unwrap()
+        .metadata
+        .unwrap();
+    assert!(!m.discoverable);
+    assert_eq!(m.discovery_version, "");
+    assert!(m.cache_ignore_input_vars.is_empty());
+}
