@@ -9,8 +9,10 @@
 //! ```
 //!
 //! Subcommands: `list`, `run <workflow or task> --input name=<json> … [--backend
-//! local|process]`, `graph <workflow>`, `serialize --target flyte|k8s|batch …`, and the Flyte container entrypoints `map-execute` and
-//! `execute`; `--help` on each, `--version`, and logs on stderr through `RUST_LOG`. Bad input exits with
+//! local|process]`, `graph <workflow>`, `serialize --target flyte|k8s|batch …`, `cache stats`
+//! and `cache clear [--task NAME]` (with the `cache` feature), and the Flyte container
+//! entrypoints `map-execute` and `execute`; `--help` on each, `--version`, and logs on stderr
+//! through `RUST_LOG`. Bad input exits with
 //! code 2 and a message that names the input, its Rust type and what was wrong; a failed run
 //! exits with 1 and the error chain.
 //!
@@ -139,6 +141,7 @@ pub fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         // a caller of `dispatch`.
         Command::MapExecute(args) => entrypoint("map-execute", &args.args),
         Command::Execute(args) => entrypoint("execute", &args.args),
+        Command::Cache(args) => commands::cache::run(args, out),
     }
 }
 
