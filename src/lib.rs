@@ -143,9 +143,16 @@ pub mod flyte;
 ///
 /// The store is a redb file at [`Store::default_path`](cache::Store::default_path)
 /// (`$MAPTASK_CACHE_DIR/cache.redb`, else `$XDG_CACHE_HOME/maptask/cache.redb`, else
-/// `~/.cache/maptask/cache.redb`), opened on first use. [`cache::set_default_store`] replaces it
-/// for the process, [`MapTask::with_cache`] for one map, [`MapTask::without_cache`] turns it off
-/// for one map, and `MAPTASK_CACHE=off` for the process.
+/// `~/.cache/maptask/cache.redb`), opened on first use. From the narrowest to the widest, a
+/// store is chosen by [`MapTask::with_cache`] (or [`MapTask::without_cache`]) for one map,
+/// [`RuntimeCacheExt::cache_store`](cache::RuntimeCacheExt::cache_store) (or `without_cache`) for
+/// every map and task node of one [`Runtime`], [`cache::set_default_store`] for the process,
+/// and the environment: `MAPTASK_CACHE_DIR` moves the default store, `MAPTASK_CACHE=off` turns
+/// it off.
+///
+/// On the process backend (`--backend process`), the parent process looks every element up
+/// before it starts any child: a hit starts no child, and each success is stored as soon as its
+/// child has exited (through [`RemoteMap::on_output`](runtime::RemoteMap::on_output)).
 ///
 /// A backend that runs a typed task elsewhere (a process array, a Flyte container) keys one call
 /// with [`cache::task_key`], looks it up with [`cache::get_output`] and stores a success with
@@ -155,14 +162,16 @@ pub mod flyte;
 /// Without this feature a cached task runs uncached, with one warning per task.
 #[cfg(feature = "cache")]
 pub mod cache {
-    pub use crate::cached::{get_output, put_output, set_default_store, task_key, CACHE_ENV};
+    pub use crate::cached::{
+        get_output, put_output, set_default_store, task_key, RuntimeCacheExt, CACHE_ENV,
+    };
     pub use maptask_cache::*;
 }
 pub use maptask_runtime::Runtime;
 pub use workflow::{Workflow, WorkflowCtx};
 
 /// The command line, the process backend and progress bars (feature `cli`):
-/// `fn main() -> std::process::ExitCode { maptask::cli::main() }`.
+/// `fn main() -> std::process::ExitCode { maptask::cli::main!() }`.
 #[cfg(feature = "cli")]
 pub use maptask_cli as cli;
 

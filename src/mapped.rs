@@ -378,11 +378,10 @@ where
         };
         let runtime = self.runtime.as_ref().unwrap_or_else(|| Runtime::global());
         if let Some(backend) = runtime.backend() {
-            // A backend runs every element itself; the cache is not consulted there (yet).
             return self.run_on_backend(backend, runtime, spec, elements).await;
         }
         #[cfg(feature = "cache")]
-        if let Some(plan) = crate::cached::map::plan::<T>(&self.cache) {
+        if let Some(plan) = crate::cached::map::plan::<T>(&self.cache, runtime) {
             let shape = crate::cached::map::MapShape {
                 mapped_names: self.mapped_names,
                 bound_names: self.bound_names,
@@ -416,9 +415,8 @@ where
         (result, outcome.report)
     }
 
-    /// Runs zipped elements on the runtime's backend (e.g. one child process per element): each
-    /// element's whole inputs, bound values included, go to the backend erased, and each output
-    /// comes back erased.
+    /// Runs zipped elements on the runtime's backend (e.g. one child process per element). A
+    /// cached task's elements are looked up first, and only the misses go to the backend.
     async fn run_on_backend(
         &self,
         backend: &Arc<dyn maptask_runtime::MapBackend>,
@@ -426,6 +424,50 @@ where
         spec: MapSpec,
         elements: Vec<M>,
     ) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
+        #[cfg(feature = "cache")]
+        if let Some(plan) = crate::cached::map::plan::<T>(&self.cache, runtime) {
+            let shape = crate::cached::map::MapShape {
+                mapped_names: self.mapped_names,
+                bound_names: self.bound_names,
+                bound: &*self.work.bound,
+            };
+            let outcome = crate::cached::map::run_on_backend(
+                plan,
+                &spec,
+                shape,
+                elements,
+                self.options.clone(),
+                |spec, elements, options, on_output| {
+                    self.backend_outcome(backend, runtime, spec, elements, options, on_output)
+                },
+            )
+            .await;
+            let result = outcome
+                .result
+                .and_then(|outputs| K::collect(outputs, &outcome.report));
+            return (result, outcome.report);
+        }
+        let outcome = self
+            .backend_outcome(backend, runtime, spec, elements, self.options.clone(), None)
+            .await;
+        let result = outcome
+            .result
+            .and_then(|outputs| K::collect(outputs, &outcome.report));
+        (result, outcome.report)
+    }
+
+    /// Runs `elements` on `backend`: each element's whole inputs, bound values included, go to
+    /// the backend erased, and each output comes back erased (and, as it arrives, to
+    /// `on_output`).
+    async fn backend_outcome(
+        &self,
+        backend: &Arc<dyn maptask_runtime::MapBackend>,
+        runtime: &Runtime,
+        spec: MapSpec,
+        elements: Vec<M>,
+        options: maptask_runtime::RunOptions,
+        on_output: Option<maptask_runtime::OutputHook>,
+    ) -> maptask_runtime::MapOutcome<T::Output> {
         let work = &self.work;
         let elements = elements
             .into_iter()
@@ -436,8 +478,9 @@ where
             task: T::NAME,
             mapped: self.mapped_names,
             elements,
+            on_output,
         };
-        let outcome = backend.run_map(runtime, map, self.options.clone()).await;
+        let outcome = backend.run_map(runtime, map, options).await;
         let result = outcome.result.and_then(|outputs| {
             outputs
                 .into_iter()
@@ -455,8 +498,10 @@ where
                 })
                 .collect::<Result<Vec<_>, MapError>>()
         });
-        let result = result.and_then(|outputs| K::collect(outputs, &outcome.report));
-        (result, outcome.report)
+        maptask_runtime::MapOutcome {
+            result,
+            report: outcome.report,
+        }
     }
 
     /// The report of a run that ended before any element started.

@@ -33,6 +33,20 @@ pub use key::{CacheKey, Digest, Input};
 #[cfg(feature = "store")]
 pub use store::{CacheError, Stats, Store, TaskStats};
 
+/// The cache of one `maptask` runtime, kept in its extension slot
+/// (`maptask_runtime::RuntimeBuilder::extension`): it overrides the process's default store for
+/// every cached map and task node that runtime runs, unless the map names its own store.
+///
+/// Set it with `maptask::cache::RuntimeCacheExt` (`Runtime::builder().cache_store(store)`).
+#[cfg(feature = "store")]
+#[derive(Debug, Clone)]
+pub enum RuntimeCache {
+    /// Keep results in this store.
+    Store(Store),
+    /// Run cached tasks without a cache.
+    Off,
+}
+
 /// The entries of the default store ([`Store::default_path`]), per task.
 #[cfg(feature = "store")]
 pub fn stats() -> Result<Stats, CacheError> {

@@ -36,6 +36,8 @@ pub enum Command {
     MapExecute(EntrypointArgs),
     /// The Flyte container entrypoint of one task (like `pyflyte-execute`).
     Execute(EntrypointArgs),
+    /// The result cache of cached tasks (`#[task(cache = "…")]`): what it holds, and clearing it.
+    Cache(CacheArgs),
 }
 
 /// `list`.
@@ -183,4 +185,33 @@ pub struct SerializeArgs {
     /// `batch`: the IAM role the containers assume (`jobRoleArn`).
     #[arg(long, value_name = "ARN")]
     pub job_role_arn: Option<String>,
+}
+
+/// `cache`.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// The cache's directory (the store is `DIR/cache.redb`). The default is
+    /// `$MAPTASK_CACHE_DIR`, else `$XDG_CACHE_HOME/maptask`, else `~/.cache/maptask`.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cache_dir: Option<PathBuf>,
+    /// What to do with the cache.
+    #[command(subcommand)]
+    pub command: CacheCommand,
+}
+
+/// A `cache` subcommand.
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Prints the store's file and the number of entries and bytes of each task.
+    Stats {
+        /// Prints JSON: `{"path", "file_bytes", "entries", "tasks": {name: {"entries", "bytes"}}}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Removes stored results: every entry, or only those of one task.
+    Clear {
+        /// Removes only the entries of this task (its name as `list` shows it).
+        #[arg(long, value_name = "NAME")]
+        task: Option<String>,
+    },
 }

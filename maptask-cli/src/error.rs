@@ -143,6 +143,12 @@ pub enum CliError {
         #[source]
         error: std::io::Error,
     },
+    /// `cache …` in a program built without the cache.
+    #[error("`cache {command}`: this program was built without maptask's `cache` feature, so it has no cache; enable it (`maptask = {{ features = [\"cli\", \"cache\"] }}`) and rebuild")]
+    NoCacheFeature {
+        /// The cache subcommand, e.g. `stats`.
+        command: String,
+    },
     /// Anything else that stops a command, with its message.
     #[error("{0}")]
     Other(String),
@@ -166,7 +172,8 @@ impl CliError {
             | CliError::Usage(_)
             | CliError::CannotSerialize(_)
             | CliError::FeatureMissing { .. }
-            | CliError::OutDir { .. } => EXIT_USAGE,
+            | CliError::OutDir { .. }
+            | CliError::NoCacheFeature { .. } => EXIT_USAGE,
             CliError::RunFailed { .. } | CliError::Io { .. } | CliError::Other(_) => EXIT_FAILURE,
             CliError::Interrupted => EXIT_INTERRUPTED,
         }

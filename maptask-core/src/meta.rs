@@ -48,6 +48,8 @@ pub struct Metadata {
     pub timeout: Option<Duration>,
     /// The cache version; `None` disables caching.
     pub cache_version: Option<&'static str>,
+    /// The parameters left out of the cache key (`cache_ignore = [...]`), as written.
+    pub cache_ignore: &'static [&'static str],
     /// Whether the task may run on preemptible capacity.
     pub interruptible: bool,
     /// Requested resources.
@@ -64,6 +66,7 @@ impl Metadata {
         retries: 0,
         timeout: None,
         cache_version: None,
+        cache_ignore: &[],
         interruptible: false,
         requests: Resources::NONE,
         limits: Resources::NONE,

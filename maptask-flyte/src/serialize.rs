@@ -31,7 +31,8 @@
 //! * interface: inputs by name (description = name); a map's mapped inputs are lists, its bound
 //!   ones stay scalar; one output `o0`, a list of optionals when the map tolerates failures.
 //! * metadata: retries (always present), timeout, interruptible (only when true), cache version
-//!   → `discoverable` + `discovery_version`; `generates_deck` and `metadata` present and empty,
+//!   → `discoverable` + `discovery_version` (and `cache_ignore = [...]` →
+//!   `cache_ignore_input_vars`); `generates_deck` and `metadata` present and empty,
 //!   as flytekit writes them; runtime `{FLYTE_SDK, <this crate's version>, "rust"}`.
 //! * container: image, args, resources (`requests`/`limits` as cpu, memory, gpu; present even
 //!   when empty), env in declaration order.

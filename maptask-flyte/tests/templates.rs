@@ -661,6 +661,13 @@ fn keyed(x: i64, verbose: bool) -> i64 {
     x
 }
 
+/// Cached, with one input left out of the key.
+#[task(name = "app.wf.cached", cache = "3.1", cache_ignore = ["verbose"])]
+fn cached(x: i64, verbose: bool) -> i64 {
+    let _ = verbose;
+    x
+}
+
 #[test]
 fn cache_ignore_becomes_cache_ignore_input_vars() {
     use maptask::flyte::serialize::task_template;
@@ -751,4 +758,29 @@ fn sub_workflow_spec_equals_flytekits() {
         panic!("not a workflow")
     };
     assert_eq!(spec.sub_workflows, theirs.sub_workflows);
+}
+
+#[test]
+fn cached_tasks_are_discoverable_with_their_version_and_ignored_inputs() {
+    // Flyte's datacatalog caches each element of a map by the inner task's cache key: the
+    // template must say the task is discoverable, at which version, and what the key ignores.
+    use maptask::flyte::serialize::task_template;
+    let plain = task_template(&maptask::flyte::task_def::<cached>(), &settings()).unwrap();
+    let map = map_task!(cached, concurrency = 2, verbose = true);
+    let mapped = map_task_template(&map_def(&map).unwrap(), &settings()).unwrap();
+    for t in [plain, mapped] {
+        let m = t.metadata.unwrap();
+        assert!(m.discoverable);
+        assert_eq!(m.discovery_version, "3.1");
+        assert_eq!(m.cache_ignore_input_vars, ["verbose"]);
+        assert!(!m.cache_serializable);
+    }
+    // An uncached task is not discoverable.
+    let m = task_template(&maptask::flyte::task_def::<scale>(), &settings())
+        .unwrap()
+        .metadata
+        .unwrap();
+    assert!(!m.discoverable);
+    assert_eq!(m.discovery_version, "");
+    assert!(m.cache_ignore_input_vars.is_empty());
 }

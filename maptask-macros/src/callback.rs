@@ -459,10 +459,13 @@ impl CallArgs {
     }
 }
 
-/// Errors where an expression is expected: each `compile_error!` becomes a statement of a block,
-/// which then diverges, so that its type fits wherever the expression stood and no second error
-/// follows from the first.
+/// Errors where an expression is expected. The last `compile_error!` is the block's value: an
+/// expression that failed to expand has rustc's error type, which fits wherever the expression
+/// stood without a second error, and, unlike a diverging block, leaves the code after it
+/// reachable (no "unreachable statement" warning).
 pub fn expression_error(error: syn::Error) -> TokenStream {
-    let errors = error.into_iter().map(|e| e.to_compile_error());
-    quote!({ #(#errors;)* ::core::unreachable!() })
+    let mut errors: Vec<TokenStream> = error.into_iter().map(|e| e.to_compile_error()).collect();
+    let last = errors.pop();
+    // Parenthesized: a braced macro call at the start of a statement would be a statement.
+    quote!({ #(#errors;)* (#last) })
 }

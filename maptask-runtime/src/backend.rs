@@ -11,6 +11,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use maptask_core::MapSpec;
@@ -44,7 +45,16 @@ pub struct RemoteMap {
     pub mapped: &'static [&'static str],
     /// Each element's inputs: a boxed `T::Inputs` tuple, bound values included.
     pub elements: Vec<Box<dyn Any + Send>>,
+    /// Called with an element's index and output (a `T::Output`) as soon as the backend has
+    /// it, before the map ends: the cache stores successes here, so that a crash of this
+    /// process loses only what was still running. A backend may call it at most once per
+    /// element, from any thread; one that never calls it is correct too (the outputs are then
+    /// taken from the outcome).
+    pub on_output: Option<OutputHook>,
 }
+
+/// See [`RemoteMap::on_output`].
+pub type OutputHook = Arc<dyn Fn(usize, &(dyn Any + Send)) + Send + Sync>;
 
 impl fmt::Debug for RemoteMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -53,6 +63,7 @@ impl fmt::Debug for RemoteMap {
             .field("task", &self.task)
             .field("mapped", &self.mapped)
             .field("elements", &self.elements.len())
+            .field("on_output", &self.on_output.is_some())
             .finish()
     }
 }

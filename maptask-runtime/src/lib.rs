@@ -67,7 +67,7 @@ pub mod report;
 mod runtime;
 pub mod work;
 
-pub use backend::{MapBackend, RemoteMap};
+pub use backend::{MapBackend, OutputHook, RemoteMap};
 pub use engine::check_lengths;
 pub use events::{Counts, MapEvent, MapObserver, MapStatus};
 pub use panics::filter_element_panics;

@@ -1,5 +1,6 @@
 //! The [`Runtime`]: the compute pool, the runtime-wide cap, and the entry points.
 
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -36,6 +37,37 @@ pub(crate) struct RuntimeInner {
     pub(crate) in_flight: Option<Arc<Semaphore>>,
     /// Where maps run when not on the engine (see [`crate::backend`]).
     backend: Option<Arc<dyn MapBackend>>,
+    extensions: Extensions,
+}
+
+/// Values that layers above the runtime keep on it, one per type (see
+/// [`RuntimeBuilder::extension`]). Few and read rarely: a list beats a map.
+#[derive(Clone, Default)]
+struct Extensions(Vec<(TypeId, &'static str, Arc<dyn Any + Send + Sync>)>);
+
+impl Extensions {
+    fn insert<T: Any + Send + Sync>(&mut self, value: T) {
+        let id = TypeId::of::<T>();
+        self.0.retain(|(t, _, _)| *t != id);
+        self.0
+            .push((id, std::any::type_name::<T>(), Arc::new(value)));
+    }
+
+    fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        let id = TypeId::of::<T>();
+        self.0
+            .iter()
+            .find(|(t, _, _)| *t == id)
+            .and_then(|(_, _, value)| value.downcast_ref::<T>())
+    }
+}
+
+impl fmt::Debug for Extensions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(_, name, _)| name))
+            .finish()
+    }
 }
 
 impl RuntimeInner {
@@ -58,6 +90,7 @@ pub struct RuntimeBuilder {
     compute_threads: Option<usize>,
     max_replacement_threads: Option<usize>,
     backend: Option<Arc<dyn MapBackend>>,
+    extensions: Extensions,
 }
 
 impl fmt::Debug for RuntimeBuilder {
@@ -70,6 +103,7 @@ impl fmt::Debug for RuntimeBuilder {
                 "backend",
                 &self.backend.as_ref().map(|b| b.name().to_owned()),
             )
+            .field("extensions", &self.extensions)
             .finish()
     }
 }
@@ -93,6 +127,29 @@ impl RuntimeBuilder {
     /// instead of this process's engine. Task nodes and task calls still run on the engine.
     pub fn backend(mut self, backend: Arc<dyn MapBackend>) -> RuntimeBuilder {
         self.backend = Some(backend);
+        self
+    }
+
+    /// Keeps `value` on the runtime for the layers above it, which read it back with
+    /// [`Runtime::extension`]; one value per type, a later one replacing an earlier one.
+    ///
+    /// This is how a crate that the runtime does not know configures itself per runtime: the
+    /// `maptask` facade keeps the cache store of a runtime here (`maptask::cache`'s
+    /// `RuntimeCacheExt::cache_store`), so that `maptask-runtime` needs no cache.
+    ///
+    /// ```
+    /// use maptask_runtime::Runtime;
+    /// #[derive(Debug, PartialEq)]
+    /// struct Region(&'static str);
+    /// let runtime = Runtime::builder()
+    ///     .extension(Region("us"))
+    ///     .extension(Region("eu"))
+    ///     .build();
+    /// assert_eq!(runtime.extension::<Region>(), Some(&Region("eu")));
+    /// assert_eq!(runtime.extension::<u32>(), None);
+    /// ```
+    pub fn extension<T: Any + Send + Sync>(mut self, value: T) -> RuntimeBuilder {
+        self.extensions.insert(value);
         self
     }
 
@@ -134,6 +191,7 @@ impl RuntimeBuilder {
                 pool: OnceLock::new(),
                 in_flight: max_in_flight.map(|m| Arc::new(Semaphore::new(m))),
                 backend: self.backend,
+                extensions: self.extensions,
             }),
         }
     }
@@ -158,6 +216,7 @@ impl fmt::Debug for Runtime {
                 "backend",
                 &self.inner.backend.as_ref().map(|b| b.name().to_owned()),
             )
+            .field("extensions", &self.inner.extensions)
             .finish()
     }
 }
@@ -197,6 +256,11 @@ impl Runtime {
     /// The backend that runs this runtime's maps, when it is not the engine.
     pub fn backend(&self) -> Option<&Arc<dyn MapBackend>> {
         self.inner.backend.as_ref()
+    }
+
+    /// The value of type `T` kept on this runtime by [`RuntimeBuilder::extension`], if any.
+    pub fn extension<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.inner.extensions.get::<T>()
     }
 
     /// Runs a map: `work` once per input, under `spec`.

@@ -19,7 +19,7 @@ use maptask_cache::{codec, key, Digest, Input, Store};
 use maptask_core::{CacheCodec, Criterion, Execution, MapError, MapSpec, Task, TaskError};
 use maptask_runtime::{
     Counts, ElementReport, ElementStatus, MapEvent, MapObserver, MapOutcome, MapReport, MapStatus,
-    RunOptions, Runtime, Work,
+    OutputHook, RunOptions, Runtime, Work,
 };
 
 use super::{BoundValues, Components};
@@ -142,7 +142,7 @@ impl KeyPlan {
 }
 
 /// Stores the outputs of successful attempts.
-struct Sink<O> {
+pub(crate) struct Sink<O> {
     store: Store,
     task: Arc<str>,
     header: Vec<u8>,
@@ -213,27 +213,50 @@ where
     }
 }
 
-/// Runs a map of a cached task. Falls back to a plain run (with one warning) when the keys cannot
-/// be computed, and leaves a specification error to the engine, which reports it.
-pub(crate) async fn run_map<T, M, W>(
+/// A cached map after its lookup: the hits, and the misses still to run.
+pub(crate) struct Planned<M, O> {
+    spec: MapSpec,
+    started: Instant,
+    min_successes: usize,
+    options: RunOptions,
+    outputs: Vec<Option<O>>,
+    remap: Arc<Remap>,
+    /// The misses, each with its key; taken by [`Planned::take_misses`].
+    misses: Vec<(M, Digest)>,
+    sink: Arc<Sink<O>>,
+    store: Store,
+}
+
+/// The misses of a [`Planned`] map: what the engine or a backend runs.
+pub(crate) struct Misses<M> {
+    /// The map's specification, asking for the successes the hits leave to find.
+    pub spec: MapSpec,
+    /// The elements, each with its key.
+    pub elements: Vec<(M, Digest)>,
+    /// The map's options, with an observer that maps the misses' indices and counts back to
+    /// the whole map's.
+    pub options: RunOptions,
+}
+
+/// Computes every element's key and looks them all up. `Err` gives the elements back when the
+/// map must run without the cache: its keys cannot be computed (one warning), or its
+/// specification is for the engine to reject.
+pub(crate) fn prepare<T, M>(
     plan: Plan<T>,
-    runtime: &Runtime,
     spec: &MapSpec,
     shape: MapShape<'_>,
     elements: Vec<M>,
-    work: W,
     options: RunOptions,
-) -> MapOutcome<T::Output>
+) -> Result<Planned<M, T::Output>, Vec<M>>
 where
     T: Task,
-    M: Components + Clone + Send + 'static,
-    W: Work<M, Output = T::Output>,
+    M: Components,
 {
     let started = Instant::now();
     let n = elements.len();
     let min_successes = match spec.criterion.min_successes(n) {
         Ok(m) if n > 0 => m,
-        _ => return runtime.run_map(spec, elements, work, options).await,
+        _ => return Err(elements),
     };
     let digests = match KeyPlan::new(&plan, &shape).and_then(|keys| keys.digests(&elements)) {
         Ok(digests) => digests,
@@ -242,7 +265,7 @@ where
                 "maptask cache: map `{}` runs without the cache: {error}",
                 spec.name
             );
-            return runtime.run_map(spec, elements, work, options).await;
+            return Err(elements);
         }
     };
     let header = codec::header(&T::interface().output.to_string());
@@ -262,11 +285,9 @@ where
         hits,
         miss_index,
     });
-
     if let Some(observer) = &options.observer {
         announce(observer.as_ref(), spec, n, min_successes, &outputs);
     }
-
     let sink = Arc::new(Sink {
         store: plan.store.clone(),
         task: Arc::from(T::NAME),
@@ -274,57 +295,174 @@ where
         encode: plan.codec.encode_output,
         warned: AtomicBool::new(false),
     });
-    let sub_outcome = if misses.is_empty() {
-        None
-    } else {
-        let mut sub_spec = spec.clone();
-        sub_spec.criterion = Criterion::MinSuccesses(min_successes - hits);
-        let sub_options = RunOptions {
-            observer: options.observer.clone().map(|inner| {
+    Ok(Planned {
+        spec: spec.clone(),
+        started,
+        min_successes,
+        options,
+        outputs,
+        remap,
+        misses,
+        sink,
+        store: plan.store,
+    })
+}
+
+impl<M, O> Planned<M, O> {
+    /// The misses to run, or `None` when every element hit.
+    pub(crate) fn take_misses(&mut self) -> Option<Misses<M>> {
+        if self.misses.is_empty() {
+            return None;
+        }
+        let mut spec = self.spec.clone();
+        spec.criterion = Criterion::MinSuccesses(self.min_successes - self.remap.hits);
+        let options = RunOptions {
+            observer: self.options.observer.clone().map(|inner| {
                 Arc::new(RemapObserver {
                     inner,
-                    remap: Arc::clone(&remap),
+                    remap: Arc::clone(&self.remap),
                 }) as Arc<dyn MapObserver>
             }),
-            cancel: options.cancel.clone(),
+            cancel: self.options.cancel.clone(),
         };
-        let storing = StoringWork {
-            inner: work,
-            sink: Arc::clone(&sink),
-        };
-        Some(
-            runtime
-                .run_map(&sub_spec, misses, storing, sub_options)
-                .await,
-        )
+        Some(Misses {
+            spec,
+            elements: std::mem::take(&mut self.misses),
+            options,
+        })
+    }
+
+    /// What stores the output of a miss that succeeded.
+    pub(crate) fn sink(&self) -> Arc<Sink<O>> {
+        Arc::clone(&self.sink)
+    }
+
+    /// Waits until every stored output is committed, and merges the hits with `sub`, the
+    /// outcome of the misses (`None` when there were none).
+    pub(crate) async fn finish(self, sub: Option<MapOutcome<O>>) -> MapOutcome<O> {
+        if let Err(error) = self.store.flush_async().await {
+            tracing::warn!(
+                "maptask cache: results of map `{}` may not all be stored: {error}",
+                self.spec.name
+            );
+        }
+        let outcome = merge(
+            &self.spec,
+            self.min_successes,
+            &self.remap,
+            self.outputs,
+            sub,
+            self.started.elapsed(),
+        );
+        if let (Some(observer), true) = (&self.options.observer, self.remap.miss_index.is_empty()) {
+            // Nothing ran, so nobody else ends the map's event stream.
+            deliver(
+                observer.as_ref(),
+                &MapEvent::MapFinished {
+                    map: Arc::from(self.spec.name.as_str()),
+                    status: outcome.report.status,
+                    elapsed: outcome.report.elapsed,
+                    counts: outcome.report.totals,
+                },
+            );
+        }
+        outcome
+    }
+}
+
+/// Runs a map of a cached task on the engine: only the misses run, and each success is stored
+/// as soon as its attempt returns.
+pub(crate) async fn run_map<T, M, W>(
+    plan: Plan<T>,
+    runtime: &Runtime,
+    spec: &MapSpec,
+    shape: MapShape<'_>,
+    elements: Vec<M>,
+    work: W,
+    options: RunOptions,
+) -> MapOutcome<T::Output>
+where
+    T: Task,
+    M: Components + Clone + Send + 'static,
+    W: Work<M, Output = T::Output>,
+{
+    let mut planned = match prepare(plan, spec, shape, elements, options.clone()) {
+        Ok(planned) => planned,
+        Err(elements) => return runtime.run_map(spec, elements, work, options).await,
     };
-    if let Err(error) = plan.store.flush_async().await {
-        tracing::warn!(
-            "maptask cache: results of map `{}` may not all be stored: {error}",
-            spec.name
-        );
-    }
-    let outcome = merge(
-        spec,
-        min_successes,
-        &remap,
-        outputs,
-        sub_outcome,
-        started.elapsed(),
-    );
-    if let (Some(observer), true) = (&options.observer, remap.miss_index.is_empty()) {
-        // The engine did not run, so nobody else ends the map's event stream.
-        deliver(
-            observer.as_ref(),
-            &MapEvent::MapFinished {
-                map: Arc::from(spec.name.as_str()),
-                status: outcome.report.status,
-                elapsed: outcome.report.elapsed,
-                counts: outcome.report.totals,
-            },
-        );
-    }
-    outcome
+    let sub = match planned.take_misses() {
+        None => None,
+        Some(misses) => {
+            let storing = StoringWork {
+                inner: work,
+                sink: planned.sink(),
+            };
+            Some(
+                runtime
+                    .run_map(&misses.spec, misses.elements, storing, misses.options)
+                    .await,
+            )
+        }
+    };
+    planned.finish(sub).await
+}
+
+/// Runs a map of a cached task on a backend: only the misses go to `run` (which runs them
+/// elsewhere, e.g. one child process each), with a hook that stores each success as soon as the
+/// backend has its output; what the backend did not hand to the hook is stored from the outcome.
+pub(crate) async fn run_on_backend<T, M, F, Fut>(
+    plan: Plan<T>,
+    spec: &MapSpec,
+    shape: MapShape<'_>,
+    elements: Vec<M>,
+    options: RunOptions,
+    run: F,
+) -> MapOutcome<T::Output>
+where
+    T: Task,
+    M: Components,
+    F: FnOnce(MapSpec, Vec<M>, RunOptions, Option<OutputHook>) -> Fut,
+    Fut: Future<Output = MapOutcome<T::Output>>,
+{
+    let mut planned = match prepare(plan, spec, shape, elements, options.clone()) {
+        Ok(planned) => planned,
+        Err(elements) => return run(spec.clone(), elements, options, None).await,
+    };
+    let sub = match planned.take_misses() {
+        None => None,
+        Some(misses) => {
+            let (elements, digests): (Vec<M>, Vec<Digest>) = misses.elements.into_iter().unzip();
+            let digests = Arc::new(digests);
+            let stored: Arc<Vec<AtomicBool>> =
+                Arc::new((0..digests.len()).map(|_| AtomicBool::new(false)).collect());
+            let hook: OutputHook = {
+                let (sink, digests, stored) =
+                    (planned.sink(), Arc::clone(&digests), Arc::clone(&stored));
+                Arc::new(move |i: usize, output: &(dyn Any + Send)| {
+                    if let (Some(output), Some(digest)) =
+                        (output.downcast_ref::<T::Output>(), digests.get(i))
+                    {
+                        if !stored[i].swap(true, Ordering::Relaxed) {
+                            sink.store(*digest, output);
+                        }
+                    }
+                })
+            };
+            let outcome = run(misses.spec, elements, misses.options, Some(hook)).await;
+            if let Ok(outputs) = &outcome.result {
+                let sink = planned.sink();
+                for (i, output) in outputs.iter().enumerate() {
+                    if let Some(output) = output {
+                        if !stored[i].swap(true, Ordering::Relaxed) {
+                            sink.store(digests[i], output);
+                        }
+                    }
+                }
+            }
+            Some(outcome)
+        }
+    };
+    planned.finish(sub).await
 }
 
 /// Looks every digest up in one read transaction and decodes the hits. An entry that cannot be
@@ -635,10 +773,10 @@ fn merge<O>(
 
 /// The plan of a map of task `T` with this store choice, when `T` is cached and a store is
 /// available.
-pub(crate) fn plan<T: Task>(choice: &super::CacheChoice) -> Option<Plan<T>> {
+pub(crate) fn plan<T: Task>(choice: &super::CacheChoice, runtime: &Runtime) -> Option<Plan<T>> {
     let codec = super::codec_of::<T>()?;
     let version = T::METADATA.cache_version?;
-    let store = choice.resolve()?;
+    let store = choice.resolve(runtime)?;
     Some(Plan {
         store,
         codec,

@@ -26,7 +26,7 @@ pub use node::{get_output, put_output, task_key};
 mod store;
 
 #[cfg(feature = "cache")]
-pub use store::{set_default_store, CACHE_ENV};
+pub use store::{set_default_store, RuntimeCacheExt, CACHE_ENV};
 
 /// An input of a cached task: a serde type, so that it can be part of the cache key.
 #[diagnostic::on_unimplemented(

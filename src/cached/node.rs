@@ -123,7 +123,7 @@ where
 {
     let cached = super::codec_of::<T>().is_some();
     let store = if cached {
-        CacheChoice::Default.resolve()
+        CacheChoice::Default.resolve(runtime)
     } else {
         None
     };

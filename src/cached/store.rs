@@ -2,7 +2,8 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use maptask_cache::Store;
+use maptask_cache::{RuntimeCache, Store};
+use maptask_runtime::{Runtime, RuntimeBuilder};
 
 use super::CacheChoice;
 
@@ -26,14 +27,52 @@ fn lock() -> std::sync::MutexGuard<'static, Option<Option<Store>>> {
         .unwrap_or_else(|p| p.into_inner())
 }
 
+/// The cache of a [`Runtime`]: `Runtime::builder().cache_store(store)` keeps the results of every
+/// cached map and task node the runtime runs in `store`, in place of the process's default store
+/// (a map's own [`MapTask::with_cache`](crate::MapTask::with_cache) or
+/// [`without_cache`](crate::MapTask::without_cache) still wins).
+///
+/// ```
+/// use maptask::cache::{RuntimeCacheExt, Store};
+/// use maptask::Runtime;
+/// # let dir = std::env::temp_dir().join(format!("maptask-doc-{}", std::process::id()));
+/// let store = Store::open(dir.join("cache.redb"))?;
+/// let runtime = Runtime::builder().cache_store(store).build();
+/// let uncached = Runtime::builder().without_cache().build();
+/// # drop((runtime, uncached)); std::fs::remove_dir_all(dir).ok();
+/// # Ok::<(), maptask::cache::CacheError>(())
+/// ```
+pub trait RuntimeCacheExt {
+    /// Keeps the results of cached tasks in `store`.
+    fn cache_store(self, store: Store) -> Self;
+    /// Runs cached tasks without a cache.
+    fn without_cache(self) -> Self;
+}
+
+impl RuntimeCacheExt for RuntimeBuilder {
+    fn cache_store(self, store: Store) -> Self {
+        self.extension(RuntimeCache::Store(store))
+    }
+
+    fn without_cache(self) -> Self {
+        self.extension(RuntimeCache::Off)
+    }
+}
+
 impl CacheChoice {
-    /// The store to use, if any. A default store that cannot be opened is reported once, and
-    /// the process then runs without a cache.
-    pub(crate) fn resolve(&self) -> Option<Store> {
+    /// The store to use, if any: the map's own choice, else `runtime`'s
+    /// ([`RuntimeCacheExt`]), else the process's default. A default store that cannot be opened
+    /// is reported once, and the process then runs without a cache.
+    pub(crate) fn resolve(&self, runtime: &Runtime) -> Option<Store> {
         match self {
             CacheChoice::Off => None,
             CacheChoice::Store(store) => Some(store.clone()),
             CacheChoice::Default => {
+                match runtime.extension::<RuntimeCache>() {
+                    Some(RuntimeCache::Store(store)) => return Some(store.clone()),
+                    Some(RuntimeCache::Off) => return None,
+                    None => {}
+                }
                 let mut default = lock();
                 if default.is_none() {
                     *default = Some(open_default());

@@ -506,6 +506,7 @@ fn all_options_together() {
             retries: 2,
             timeout: Some(Duration::from_secs(30)),
             cache_version: Some("1.0"),
+            cache_ignore: &[],
             interruptible: true,
             requests: Resources {
                 cpu: Some("250m"),

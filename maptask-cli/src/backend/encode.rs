@@ -103,3 +103,22 @@ pub fn outputs_from_collection(
         })
         .collect()
 }
+
+/// The output of one element from its `outputs.pb` (a `LiteralMap` holding `o0`), in the task's
+/// own type (boxed).
+pub fn output_from_outputs_pb(
+    bytes: &[u8],
+    output: &TypeDesc,
+    remote: &RemoteFns,
+) -> Result<Box<dyn Any + Send>, String> {
+    use maptask_flyte::entrypoint::OUTPUT_NAME;
+    use maptask_flyte::prost::Message;
+    let map = LiteralMap::decode(bytes).map_err(|e| format!("not a LiteralMap: {e}"))?;
+    let literal = map
+        .literals
+        .get(OUTPUT_NAME)
+        .ok_or_else(|| format!("no `{OUTPUT_NAME}`"))?;
+    let mut deserializer =
+        <dyn erased_serde::Deserializer>::erase(LiteralDeserializer::new(literal, output));
+    (remote.decode_output)(&mut deserializer).map_err(|e| e.to_string())
+}

@@ -4,11 +4,14 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
+use maptask_core::TypeDesc;
 use maptask_flyte::entrypoint::args::{ExecuteArgs, Mode};
 use maptask_flyte::entrypoint::{ERROR_FILE, OUTPUTS_FILE};
 use maptask_flyte::prost::Message;
 use maptask_flyte::proto::core::{container_error, ErrorDocument};
 use maptask_process::{Attempt, Collected, Launch};
+use maptask_runtime::registry::RemoteFns;
+use maptask_runtime::OutputHook;
 
 /// The variable that names the index variable, as the k8s-array plugin sets it.
 const INDEX_VAR_NAME: &str = "BATCH_JOB_ARRAY_INDEX_VAR_NAME";
@@ -23,6 +26,9 @@ pub struct MapExecute {
     args: Vec<String>,
     /// `<run dir>/out`: element `i` writes `out/<i>/outputs.pb` or `out/<i>/error.pb`.
     out: PathBuf,
+    /// Told each success's output as soon as its child has exited (see
+    /// [`MapExecute::on_output`]).
+    on_output: Option<(OutputHook, TypeDesc, RemoteFns)>,
 }
 
 impl MapExecute {
@@ -43,7 +49,22 @@ impl MapExecute {
         MapExecute {
             args: args.to_args(),
             out,
+            on_output: None,
         }
+    }
+
+    /// Reads the output of each attempt that succeeds (of type `output`, through `remote`), and
+    /// calls `hook` with the element's index and that output as soon as the child has exited.
+    /// An output that cannot be read is left to the collector, which reports it.
+    #[must_use]
+    pub fn on_output(
+        mut self,
+        hook: OutputHook,
+        output: TypeDesc,
+        remote: RemoteFns,
+    ) -> MapExecute {
+        self.on_output = Some((hook, output, remote));
+        self
     }
 
     /// `out/<i>/`.
@@ -79,6 +100,18 @@ impl Launch for MapExecute {
     fn collect(&self, attempt: &Attempt, _status: ExitStatus) -> Collected<()> {
         let dir = self.element_dir(attempt.index);
         if dir.join(OUTPUTS_FILE).is_file() {
+            if let Some((hook, output, remote)) = &self.on_output {
+                let read = std::fs::read(dir.join(OUTPUTS_FILE))
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| {
+                        super::encode::output_from_outputs_pb(&bytes, output, remote)
+                    });
+                // An output that cannot be read here is not handed on; the collector reads
+                // every output again at the map's end and reports what is wrong with it.
+                if let Ok(value) = read {
+                    hook(attempt.index, value.as_ref());
+                }
+            }
             return Collected::Output(());
         }
         let Ok(bytes) = std::fs::read(dir.join(ERROR_FILE)) else {

@@ -194,7 +194,10 @@ impl ProcessBackend {
             .filter(|p| !map.mapped.contains(&p.name))
             .map(|p| p.name.to_owned())
             .collect();
-        let launch = MapExecute::new(dir.path(), map.task, bound);
+        let mut launch = MapExecute::new(dir.path(), map.task, bound);
+        if let Some(hook) = &map.on_output {
+            launch = launch.on_output(Arc::clone(hook), entry.interface.output.clone(), remote);
+        }
         let mut builder = ProcessArray::builder().grace(self.inner.grace);
         if let Some(program) = &self.inner.program {
             builder = builder.program(program.clone());

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod cache;
 pub mod graph;
 pub mod list;
 pub mod run;

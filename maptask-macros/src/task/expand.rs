@@ -228,11 +228,13 @@ fn metadata(attr: &TaskAttr, private: &TokenStream) -> TokenStream {
     let requests = attr.requests.to_tokens(private);
     let limits = attr.limits.to_tokens(private);
     let env = attr.env.iter().map(|(k, v)| quote!((#k, #v)));
+    let cache_ignore = attr.cache_ignore.iter().flat_map(|(_, names)| names);
     quote! {
         #private::Metadata {
             retries: #retries,
             timeout: #timeout,
             cache_version: #cache,
+            cache_ignore: &[#(#cache_ignore),*],
             interruptible: #interruptible,
             requests: #requests,
             limits: #limits,

@@ -25,6 +25,13 @@ pub fn runs(tag: &str) -> usize {
     runs.as_ref().and_then(|r| r.get(tag)).copied().unwrap_or(0)
 }
 
+/// Three numbers from `x` on; cached. Counts its runs under `<tag>/node`.
+#[task(cache = "1")]
+pub fn range_of(x: i64, tag: String) -> Vec<i64> {
+    count(&format!("{tag}/node"));
+    (x..x + 3).collect()
+}
+
 /// Scales `x`; cached.
 #[task(cache = "1")]
 pub fn scale(x: i64, factor: i64, tag: String) -> i64 {

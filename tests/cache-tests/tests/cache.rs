@@ -500,3 +500,74 @@ async fn backends_key_look_up_and_store_one_typed_call() {
         .unwrap()
         .is_some());
 }
+
+/// A workflow whose task node and map node are both cached, with counts of its own.
+#[workflow]
+fn ranged_scale(x: i64, factor: i64, tag: String) -> Vec<i64> {
+    map_task!(scale, factor = factor, tag = tag)(x = range_of(x, tag))
+}
+
+fn entries_of<T: maptask::Task>(store: &Store) -> u64 {
+    store
+        .stats()
+        .unwrap()
+        .tasks
+        .get(T::NAME)
+        .map_or(0, |t| t.entries)
+}
+
+#[tokio::test]
+async fn a_runtime_cache_store_overrides_the_default_and_a_map_overrides_the_runtime() {
+    use maptask::cache::RuntimeCacheExt;
+    let (_dir_a, store_a) = store();
+    let (_dir_b, store_b) = store();
+    let tag = "runtime-store";
+    let on_a = maptask::Runtime::builder()
+        .cache_store(store_a.clone())
+        .build();
+
+    // Every cached map and task node of the runtime uses its store.
+    let first = ranged_scale::run_on(&on_a, 40, 5, tag.to_owned())
+        .await
+        .unwrap();
+    assert_eq!(first, vec![200, 205, 210]);
+    assert_eq!((runs(tag), runs("runtime-store/node")), (3, 1));
+    assert_eq!(entries_of::<scale>(&store_a), 3);
+    assert_eq!(entries_of::<range_of>(&store_a), 1);
+    let again = ranged_scale::run_on(&on_a, 40, 5, tag.to_owned())
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    assert_eq!(
+        (runs(tag), runs("runtime-store/node")),
+        (3, 1),
+        "the runtime's store served both nodes"
+    );
+
+    // A runtime without a cache runs everything and stores nothing.
+    let uncached = maptask::Runtime::builder().without_cache().build();
+    let map = map_task!(scale, factor = 5, tag = tag.to_owned());
+    assert_eq!(
+        map.clone()
+            .with_runtime(uncached.clone())
+            .call(vec![40, 41])
+            .await
+            .unwrap(),
+        vec![200, 205]
+    );
+    assert_eq!(runs(tag), 5);
+
+    // A map's own store wins over its runtime's.
+    map.clone()
+        .with_runtime(on_a.clone())
+        .with_cache(store_b.clone())
+        .call(vec![40, 43])
+        .await
+        .unwrap();
+    assert_eq!(runs(tag), 7, "store_b was empty: both ran");
+    assert_eq!(entries_of::<scale>(&store_b), 2);
+    assert_eq!(entries_of::<scale>(&store_a), 3, "store_a untouched");
+    // And a map run on the runtime with the default choice hits store_a.
+    map.with_runtime(on_a).call(vec![40, 41, 42]).await.unwrap();
+    assert_eq!(runs(tag), 7);
+}
