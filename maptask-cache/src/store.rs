@@ -495,21 +495,13 @@ fn write_loop(db: &Database, path: &Path, queue: Receiver<Message>) {
             }
         }
         // Grouped by task (one table each), in key order within a task: each leaf of a tree is
-        // then written once per batch, not once per entry. A map's entries share one `Arc` for
-        // their task name, so grouping compares pointers before it compares names.
-        batch.sort_unstable_by(|a, b| {
-            let task = if Arc::ptr_eq(&a.0, &b.0) {
-                std::cmp::Ordering::Equal
-            } else {
-                a.0.cmp(&b.0)
-            };
-            task.then_with(|| a.1.prefix().cmp(&b.1.prefix()))
-                .then_with(|| a.1.cmp(&b.1))
-        });
+        // then written once per batch, not once per entry. Sorting small (task, prefix,
+        // position) triples moves far less than sorting the entries themselves.
+        let order = commit_order(&batch);
         let result = if batch.is_empty() {
             Ok(())
         } else {
-            commit(db, &batch).map_err(|e| store_error(path, e).to_string())
+            commit(db, &batch, &order).map_err(|e| store_error(path, e).to_string())
         };
         if let Err(message) = &result {
             if !warned {
@@ -527,12 +519,46 @@ fn write_loop(db: &Database, path: &Path, queue: Receiver<Message>) {
     }
 }
 
-fn commit(db: &Database, batch: &[(Arc<str>, Digest, Vec<u8>)]) -> Result<(), redb::Error> {
+/// The order in which to insert `batch`: positions grouped by task, and in key order within a
+/// task.
+fn commit_order(batch: &[(Arc<str>, Digest, Vec<u8>)]) -> Vec<(u32, u64, u32)> {
+    // A map's entries share one `Arc` for their task name: a pointer check finds its group.
+    let mut tasks: Vec<&Arc<str>> = Vec::new();
+    let mut order: Vec<(u32, u64, u32)> = Vec::with_capacity(batch.len());
+    for ((task, digest, _), position) in batch.iter().zip(0u32..) {
+        let group = match tasks
+            .iter()
+            .position(|t| Arc::ptr_eq(t, task) || ***t == **task)
+        {
+            Some(group) => group,
+            None => {
+                tasks.push(task);
+                tasks.len() - 1
+            }
+        };
+        order.push((group as u32, digest.prefix(), position));
+    }
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+            // Equal prefixes (almost never): order by the whole digest.
+            batch[a.2 as usize].1.cmp(&batch[b.2 as usize].1)
+        })
+    });
+    order
+}
+
+fn commit(
+    db: &Database,
+    batch: &[(Arc<str>, Digest, Vec<u8>)],
+    order: &[(u32, u64, u32)],
+) -> Result<(), redb::Error> {
     let txn = db.begin_write()?;
     let mut name = String::new();
-    for group in batch.chunk_by(|a, b| a.0 == b.0) {
-        let mut table = txn.open_table(entries(&mut name, &group[0].0))?;
-        for (_, digest, entry) in group {
+    for group in order.chunk_by(|a, b| a.0 == b.0) {
+        let task = &batch[group[0].2 as usize].0;
+        let mut table = txn.open_table(entries(&mut name, task))?;
+        for &(_, _, position) in group {
+            let (_, digest, entry) = &batch[position as usize];
             table.insert(&digest.0, entry.as_slice())?;
         }
     }
