@@ -9,10 +9,13 @@
 //! # Crash safety
 //!
 //! redb commits are atomic and durable (two-phase commit with fsync). A writer thread takes
-//! entries from a channel and commits everything queued in one small transaction as soon as it
-//! is free, so the hot path only encodes and sends. A kill -9 loses the entries of elements
-//! still running and at most the one batch being committed; everything committed before is kept,
-//! and redb repairs the file on the next open.
+//! entries from a channel and commits everything queued in one transaction as soon as it is
+//! free, so the hot path only encodes and sends, and batches grow by themselves when results
+//! arrive faster than commits finish. A kill -9 loses the entries of elements still running,
+//! those of the commit under way and those queued behind it: the results of roughly the last
+//! commit's duration (milliseconds for tasks that take milliseconds; about 0.2 s
+//! for 100,000 no-op elements finishing at once). Everything committed before is kept, and redb
+//! repairs the file on the next open.
 //!
 //! # Several processes
 //!
@@ -153,8 +156,9 @@ pub struct Store {
 struct Inner {
     path: PathBuf,
     db: Arc<Database>,
-    /// The sending half of the writer's queue; `None` once dropped.
-    queue: Mutex<Option<Sender<Message>>>,
+    /// The sending half of the writer's queue (a `Sender` is `Sync`: threads storing results
+    /// at once do not take turns on a lock); `None` once dropped.
+    queue: Option<Sender<Message>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -227,7 +231,7 @@ impl Store {
             inner: Arc::new(Inner {
                 path,
                 db,
-                queue: Mutex::new(Some(queue)),
+                queue: Some(queue),
                 writer: Mutex::new(Some(writer)),
             }),
         })
@@ -417,8 +421,7 @@ impl Store {
     }
 
     fn send(&self, message: Message) -> Result<(), CacheError> {
-        let queue = lock(&self.inner.queue);
-        match queue.as_ref().map(|q| q.send(message)) {
+        match self.inner.queue.as_ref().map(|q| q.send(message)) {
             Some(Ok(())) => Ok(()),
             _ => Err(CacheError::WriterGone {
                 path: self.inner.path.clone(),
@@ -434,7 +437,7 @@ impl Store {
 impl Drop for Inner {
     fn drop(&mut self) {
         // Closing the queue ends the writer's loop once it has committed what it holds.
-        lock(&self.queue).take();
+        self.queue.take();
         if let Some(writer) = lock(&self.writer).take() {
             let _ = writer.join();
         }
