@@ -691,7 +691,7 @@ async fn a_backend_gets_only_the_misses_and_events_and_report_mark_the_hits() {
         ),
         (5, 5, 3)
     );
-    let events = events.lock().unwrap();
+    let events = events.lock().unwrap().clone();
     let of = |kind: fn(&MapEvent) -> bool| -> Vec<usize> {
         events
             .iter()
