@@ -119,11 +119,11 @@ pub enum CliError {
     /// The run was interrupted (Ctrl-C) and stopped.
     #[error("interrupted; the run was cancelled and every child process stopped")]
     Interrupted,
-    /// `cache …` in a program built without the cache.
-    #[error("`cache {command}`: this program was built without maptask's `cache` feature, so it has no cache; enable it (`maptask = {{ features = [\"cli\", \"cache\"] }}`) and rebuild")]
+    /// `cache …` or `run --cache-dir` in a program built without the cache.
+    #[error("`{what}`: this program was built without maptask's `cache` feature, so it has no cache; enable it (`maptask = {{ features = [\"cli\", \"cache\"] }}`) and rebuild")]
     NoCacheFeature {
-        /// The cache subcommand, e.g. `stats`.
-        command: String,
+        /// What was asked for, e.g. `cache stats`.
+        what: String,
     },
     /// Anything else that stops a command, with its message.
     #[error("{0}")]
