@@ -57,7 +57,7 @@ fn stats_and_clear_work_per_task() {
     assert_eq!(stats.entries(), 10);
     assert_eq!(stats.tasks["a"].entries, 3);
     assert_eq!(stats.tasks["b"].entries, 5);
-    assert_eq!(stats.tasks["a"].bytes, 3 * (1 + 32 + 10));
+    assert_eq!(stats.tasks["a"].bytes, 3 * (32 + 10));
     assert_eq!(store.clear(Some("a")).unwrap(), 3);
     let stats = store.stats().unwrap();
     assert!(!stats.tasks.contains_key("a"));
@@ -190,4 +190,31 @@ fn lookups_find_exactly_what_is_stored_whether_walking_or_descending() {
     check((0..100).map(|x| x * 30).collect());
     // Few: below the walking threshold.
     check(vec![2, 3, 2998, 3000]);
+}
+
+#[test]
+fn entries_of_the_older_layout_are_dropped_on_open() {
+    // Before per-task tables, every entry lived in one table keyed by (task, digest).
+    use redb::{ReadableDatabase, TableDefinition};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.redb");
+    let old: TableDefinition<(&str, &[u8]), &[u8]> = TableDefinition::new("entries.v1");
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(old)
+            .unwrap()
+            .insert(("t", [7u8; 32].as_slice()), [1u8, 2].as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.stats().unwrap().entries(), 0);
+    drop(store);
+    let db = redb::Database::open(&path).unwrap();
+    let txn = db.begin_read().unwrap();
+    assert!(matches!(
+        txn.open_table(old),
+        Err(redb::TableError::TableDoesNotExist(_))
+    ));
 }

@@ -85,6 +85,13 @@ pub struct RunArgs {
     /// a failure, for their logs).
     #[arg(long)]
     pub keep_run_dir: bool,
+    /// Keeps the results of cached tasks in `DIR/cache.redb` instead of the default store
+    /// (`$MAPTASK_CACHE_DIR`, else `$XDG_CACHE_HOME/maptask`, else `~/.cache/maptask`).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+    /// Runs cached tasks without the cache: every element runs, nothing is stored.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// The format of a graph.

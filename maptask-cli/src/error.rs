@@ -143,11 +143,11 @@ pub enum CliError {
         #[source]
         error: std::io::Error,
     },
-    /// `cache …` in a program built without the cache.
-    #[error("`cache {command}`: this program was built without maptask's `cache` feature, so it has no cache; enable it (`maptask = {{ features = [\"cli\", \"cache\"] }}`) and rebuild")]
+    /// `cache …` or `run --cache-dir` in a program built without the cache.
+    #[error("`{what}`: this program was built without maptask's `cache` feature, so it has no cache; enable it (`maptask = {{ features = [\"cli\", \"cache\"] }}`) and rebuild")]
     NoCacheFeature {
-        /// The cache subcommand, e.g. `stats`.
-        command: String,
+        /// What was asked for, e.g. `cache stats`.
+        what: String,
     },
     /// Anything else that stops a command, with its message.
     #[error("{0}")]

@@ -106,12 +106,23 @@ impl KeyPlan {
         })
     }
 
-    /// The digest of every element, in order.
+    /// The digest of every element, in order. What the elements share (the task, the version
+    /// and the bound values that sort before the first mapped input) is hashed once.
     fn digests<M: Components>(&self, elements: &[M]) -> Result<Vec<Digest>, String> {
         let mut scratch = Vec::new();
         let mut mapped = vec![Digest([0; 32]); self.mapped.len()];
         let mut digests = Vec::with_capacity(elements.len());
-        let mut preimage = Vec::new();
+        let first_mapped = self
+            .slots
+            .iter()
+            .position(|(_, slot)| matches!(slot, Slot::Mapped(_)))
+            .unwrap_or(self.slots.len());
+        let mut shared = key::DigestBuilder::new(self.task, self.version, self.slots.len());
+        for (name, slot) in &self.slots[..first_mapped] {
+            if let Slot::Bound(digest) = slot {
+                shared.input(name, digest);
+            }
+        }
         for element in elements {
             let mut failure = None;
             element.visit(&mut |j, value| {
@@ -126,16 +137,14 @@ impl KeyPlan {
             if let Some(failure) = failure {
                 return Err(failure);
             }
-            let inputs = self.slots.iter().map(|(name, slot)| match slot {
-                Slot::Bound(digest) => (*name, digest),
-                Slot::Mapped(j) => (*name, &mapped[*j]),
-            });
-            digests.push(key::element_digest_with(
-                &mut preimage,
-                self.task,
-                self.version,
-                inputs,
-            ));
+            let mut builder = shared.clone();
+            for (name, slot) in &self.slots[first_mapped..] {
+                match slot {
+                    Slot::Bound(digest) => builder.input(name, digest),
+                    Slot::Mapped(j) => builder.input(name, &mapped[*j]),
+                }
+            }
+            digests.push(builder.finish());
         }
         Ok(digests)
     }

@@ -6,6 +6,9 @@
 //! error that names the feature.
 
 use std::io::Write;
+use std::path::Path;
+
+use maptask_runtime::RuntimeBuilder;
 
 use crate::args::{CacheArgs, CacheCommand};
 use crate::error::CliError;
@@ -13,6 +16,16 @@ use crate::error::CliError;
 /// Runs `cache …`.
 pub fn run(args: &CacheArgs, out: &mut dyn Write) -> Result<(), CliError> {
     imp::run(args, out)
+}
+
+/// `run --cache-dir DIR` / `run --no-cache`: the store of the run's runtime (through its
+/// extension slot, which the facade's cached maps and task nodes read), or no cache.
+pub fn runtime_cache(
+    builder: RuntimeBuilder,
+    cache_dir: Option<&Path>,
+    no_cache: bool,
+) -> Result<RuntimeBuilder, CliError> {
+    imp::runtime_cache(builder, cache_dir, no_cache)
 }
 
 /// The subcommand's name, for messages.
@@ -29,8 +42,22 @@ mod imp {
 
     pub(super) fn run(args: &CacheArgs, _out: &mut dyn Write) -> Result<(), CliError> {
         Err(CliError::NoCacheFeature {
-            command: command_name(&args.command).to_owned(),
+            what: format!("cache {}", command_name(&args.command)),
         })
+    }
+
+    pub(super) fn runtime_cache(
+        builder: RuntimeBuilder,
+        cache_dir: Option<&Path>,
+        _no_cache: bool,
+    ) -> Result<RuntimeBuilder, CliError> {
+        // Without a cache, `--no-cache` is what happens anyway.
+        match cache_dir {
+            Some(_) => Err(CliError::NoCacheFeature {
+                what: "run --cache-dir".to_owned(),
+            }),
+            None => Ok(builder),
+        }
     }
 }
 
@@ -91,6 +118,25 @@ mod imp {
                 what: format!("could not write `cache {}`", command_name(&args.command)),
                 error,
             })
+    }
+
+    pub(super) fn runtime_cache(
+        builder: RuntimeBuilder,
+        cache_dir: Option<&Path>,
+        no_cache: bool,
+    ) -> Result<RuntimeBuilder, CliError> {
+        use maptask_cache::RuntimeCache;
+        if no_cache {
+            return Ok(builder.extension(RuntimeCache::Off));
+        }
+        match cache_dir {
+            Some(dir) => {
+                let store =
+                    Store::open(dir.join(maptask_cache::store::FILE_NAME)).map_err(store_error)?;
+                Ok(builder.extension(RuntimeCache::Store(store)))
+            }
+            None => Ok(builder),
+        }
     }
 
     fn store_error(error: maptask_cache::CacheError) -> CliError {
@@ -173,23 +219,32 @@ mod tests {
 
     #[test]
     fn without_the_feature_each_subcommand_names_it() {
-        for (args, command) in [
-            (vec!["demo", "cache", "stats"], "stats"),
-            (vec!["demo", "cache", "clear", "--task", "t"], "clear"),
+        for (args, what) in [
+            (vec!["demo", "cache", "stats"], "cache stats"),
+            (vec!["demo", "cache", "clear", "--task", "t"], "cache clear"),
+            (
+                vec!["demo", "run", "x", "--cache-dir", "d"],
+                "run --cache-dir",
+            ),
         ] {
             let cli = Cli::try_parse_from(args).unwrap();
-            let error = crate::dispatch(&cli, &mut Vec::new()).unwrap_err();
+            let error = match &cli.command {
+                crate::args::Command::Run(run) => super::runtime_cache(
+                    maptask_runtime::Runtime::builder(),
+                    run.cache_dir.as_deref(),
+                    run.no_cache,
+                )
+                .unwrap_err(),
+                _ => crate::dispatch(&cli, &mut Vec::new()).unwrap_err(),
+            };
             assert!(
-                matches!(&error, CliError::NoCacheFeature { command: c } if c == command),
+                matches!(&error, CliError::NoCacheFeature { what: w } if w == what),
                 "{error:?}"
             );
             assert_eq!(error.exit_code(), EXIT_USAGE);
             let message = error.to_string();
             assert!(message.contains("`cache` feature"), "{message}");
-            assert!(
-                message.starts_with(&format!("`cache {command}`")),
-                "{message}"
-            );
+            assert!(message.starts_with(&format!("`{what}`")), "{message}");
         }
     }
 }

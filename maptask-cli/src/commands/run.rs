@@ -51,7 +51,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     if let Some(backend) = &backend {
         builder = builder.backend(Arc::clone(backend));
     }
-    let runtime = builder.build();
+    let runtime =
+        super::cache::runtime_cache(builder, args.cache_dir.as_deref(), args.no_cache)?.build();
     // Bars go to stderr, and only when a person watches: stdout and stderr are terminals and
     // the output is not asked for as JSON.
     let watched = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();

@@ -571,3 +571,153 @@ async fn a_runtime_cache_store_overrides_the_default_and_a_map_overrides_the_run
     map.with_runtime(on_a).call(vec![40, 41, 42]).await.unwrap();
     assert_eq!(runs(tag), 7);
 }
+
+/// A backend that runs `scale` on this process's engine, as the process backend runs each
+/// element in a child: it records the elements it is given, and hands each output to
+/// [`RemoteMap::on_output`] as it completes, checking that the store does not have it yet.
+struct RecordingBackend {
+    given: Mutex<Vec<Vec<i64>>>,
+    store: Store,
+}
+
+/// One `scale` element on the engine: `x * factor`, boxed as the backend's outputs are.
+struct ScaleWork {
+    hook: Option<maptask::runtime::OutputHook>,
+}
+
+impl maptask::runtime::Work<(usize, (i64, i64, String))> for ScaleWork {
+    type Output = Box<dyn std::any::Any + Send>;
+
+    fn execution(&self) -> maptask::Execution {
+        maptask::Execution::Blocking
+    }
+
+    fn call(
+        &self,
+        input: (usize, (i64, i64, String)),
+    ) -> impl std::future::Future<Output = Result<Self::Output, TaskError>> + Send + 'static {
+        std::future::ready(self.call_blocking(input))
+    }
+
+    fn call_blocking(
+        &self,
+        (index, (x, factor, tag)): (usize, (i64, i64, String)),
+    ) -> Result<Self::Output, TaskError> {
+        // Counted like the real task, so the test sees exactly what ran.
+        let output = scale(x, factor, tag);
+        if let Some(hook) = &self.hook {
+            hook(index, &output);
+        }
+        Ok(Box::new(output))
+    }
+}
+
+impl maptask::runtime::MapBackend for RecordingBackend {
+    fn name(&self) -> &str {
+        "recording"
+    }
+
+    fn run_map(
+        &self,
+        runtime: &maptask::Runtime,
+        map: maptask::runtime::RemoteMap,
+        options: RunOptions,
+    ) -> futures::future::BoxFuture<
+        'static,
+        maptask::runtime::MapOutcome<Box<dyn std::any::Any + Send>>,
+    > {
+        assert_eq!(map.task, <scale as maptask::Task>::NAME);
+        let elements: Vec<(usize, (i64, i64, String))> = map
+            .elements
+            .into_iter()
+            .map(|e| *e.downcast::<(i64, i64, String)>().expect("scale's inputs"))
+            .enumerate()
+            .collect();
+        self.given
+            .lock()
+            .unwrap()
+            .push(elements.iter().map(|(_, (x, _, _))| *x).collect());
+        let before = entries_of::<scale>(&self.store);
+        let store = self.store.clone();
+        let work = ScaleWork {
+            hook: map.on_output.clone(),
+        };
+        let runtime = runtime.clone();
+        Box::pin(async move {
+            let outcome = runtime.run_map(&map.spec, elements, work, options).await;
+            // The hook queued every success before the map ended: flushed, they are stored.
+            store.flush().unwrap();
+            assert_eq!(
+                entries_of::<scale>(&store),
+                before + outcome.report.totals.succeeded as u64
+            );
+            outcome
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_backend_gets_only_the_misses_and_events_and_report_mark_the_hits() {
+    let (_dir, store) = store();
+    let tag = "backend-map";
+    let backend = Arc::new(RecordingBackend {
+        given: Mutex::default(),
+        store: store.clone(),
+    });
+    let runtime = maptask::Runtime::builder().backend(backend.clone()).build();
+    let map = map_task!(scale, concurrency = 2, factor = 7, tag = tag.to_owned())
+        .with_runtime(runtime)
+        .with_cache(store.clone());
+    assert_eq!(map.call(vec![1, 2, 3]).await.unwrap(), vec![7, 14, 21]);
+    assert_eq!(runs(tag), 3);
+
+    let events: Arc<Mutex<Vec<MapEvent>>> = Arc::default();
+    let sink = Arc::clone(&events);
+    let observed = map.with_options(RunOptions::new().observer(Arc::new(move |e: &MapEvent| {
+        sink.lock().unwrap().push(e.clone())
+    })));
+    let (result, report) = observed.call_with_report(vec![4, 2, 5, 1, 3]).await;
+    assert_eq!(result.unwrap(), vec![28, 14, 35, 7, 21]);
+    assert_eq!(runs(tag), 5, "only 4 and 5 ran");
+    assert_eq!(*backend.given.lock().unwrap(), [vec![1, 2, 3], vec![4, 5]]);
+    let statuses: Vec<ElementStatus> = report.elements.iter().map(|e| e.status).collect();
+    use ElementStatus::{Cached, Succeeded};
+    assert_eq!(statuses, [Succeeded, Cached, Succeeded, Cached, Cached]);
+    assert_eq!(
+        (
+            report.totals.total,
+            report.totals.succeeded,
+            report.totals.cached
+        ),
+        (5, 5, 3)
+    );
+    let events = events.lock().unwrap().clone();
+    let of = |kind: fn(&MapEvent) -> bool| -> Vec<usize> {
+        events
+            .iter()
+            .filter(|e| kind(e))
+            .filter_map(MapEvent::index)
+            .collect()
+    };
+    assert_eq!(of(|e| matches!(e, MapEvent::Cached { .. })), [1, 3, 4]);
+    let mut started = of(|e| matches!(e, MapEvent::Started { .. }));
+    started.sort_unstable();
+    assert_eq!(started, [0, 2], "the backend's indices are the whole map's");
+    let Some(MapEvent::MapFinished { counts, .. }) = events.last() else {
+        panic!("the stream ends with MapFinished: {events:?}");
+    };
+    assert_eq!((counts.total, counts.succeeded, counts.cached), (5, 5, 3));
+
+    // Every element hits: the backend is not called at all.
+    assert_eq!(
+        map_task!(scale, factor = 7, tag = tag.to_owned())
+            .with_runtime(maptask::Runtime::builder().backend(backend.clone()).build())
+            .with_cache(store.clone())
+            .call(vec![5, 4, 3])
+            .await
+            .unwrap(),
+        vec![35, 28, 21]
+    );
+    assert_eq!(backend.given.lock().unwrap().len(), 2);
+    assert_eq!(runs(tag), 5);
+}

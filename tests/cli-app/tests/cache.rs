@@ -369,3 +369,39 @@ fn the_process_backend_stores_each_success_before_the_map_ends() {
     );
     assert_eq!(s.entries().get("cachedemo.slow"), Some(&n));
 }
+
+#[test]
+fn run_cache_dir_and_no_cache_choose_the_runs_store() {
+    let s = Scratch::new("run-flags");
+    let other = s.root.join("other-cache");
+    let mut seen = 0;
+    // `--cache-dir` wins over `MAPTASK_CACHE_DIR`.
+    assert_eq!(
+        s.run("[1, 2]", &["--cache-dir", other.to_str().unwrap()]),
+        "[2,5]"
+    );
+    assert_eq!(s.ran_since(&mut seen).len(), 4);
+    assert_eq!(s.entries(), tasks(&[]), "nothing in MAPTASK_CACHE_DIR");
+    s.demo()
+        .args(["cache", "stats", "--json", "--cache-dir"])
+        .arg(&other)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"entries\": 4"));
+    assert_eq!(
+        s.run("[1, 2]", &["--cache-dir", other.to_str().unwrap()]),
+        "[2,5]"
+    );
+    assert_eq!(s.ran_since(&mut seen), Vec::<String>::new(), "all hit");
+
+    // `--no-cache`: everything runs, nothing is stored.
+    assert_eq!(s.run("[1, 2]", &["--no-cache"]), "[2,5]");
+    assert_eq!(s.ran_since(&mut seen).len(), 4);
+    assert_eq!(s.entries(), tasks(&[]));
+    assert_eq!(
+        s.run("[1, 2]", &["--no-cache", "--backend", "process"]),
+        "[2,5]"
+    );
+    assert_eq!(s.ran_since(&mut seen).len(), 4);
+    assert_eq!(s.entries(), tasks(&[]));
+}
