@@ -1118,6 +1118,9 @@ fn profile(args: &[String]) {
     let arg =
         |i: usize, default: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
     let (n, c, reps) = (arg(1, 1_000_000), arg(2, 0), arg(3, 10));
+    // `batch` calls in a row over inputs built beforehand, outputs kept until the batch ends,
+    // then `pause` ms of rest (the pool's threads park), as in the table's rounds.
+    let (batch, pause) = (arg(4, 1), arg(5, 0));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -1125,7 +1128,35 @@ fn profile(args: &[String]) {
     let started = Instant::now();
     rt.block_on(async move {
         tokio::spawn(async move {
-            for _ in 0..reps {
+            let mut timed = Duration::ZERO;
+            for rep in 0..reps {
+                if batch > 1 || pause > 0 {
+                    let all: Vec<Vec<i64>> = (0..batch).map(|_| inputs(n)).collect();
+                    let mut outs = Vec::with_capacity(batch);
+                    let start = Instant::now();
+                    for xs in all {
+                        outs.push(match variant.as_str() {
+                            "map_task" => noop_map(c).call(xs).await.expect("ok"),
+                            "rayon" => {
+                                use rayon::prelude::*;
+                                xs.par_iter().map(|&x| noop(x)).collect::<Vec<i64>>()
+                            }
+                            "sequential" => xs.iter().map(|&x| noop(x)).collect::<Vec<i64>>(),
+                            other => panic!("unknown batched variant {other}"),
+                        });
+                    }
+                    let took = start.elapsed();
+                    if rep > 0 {
+                        timed += took;
+                    }
+                    drop(outs);
+                    tokio::time::sleep(Duration::from_millis(pause as u64)).await;
+                    if rep + 1 == reps {
+                        let per = ns_per(timed, n * batch * (reps - 1).max(1));
+                        println!("{per:.2} ns per element, timed calls only");
+                    }
+                    continue;
+                }
                 let xs = inputs(n);
                 let out = match variant.as_str() {
                     "map_task" => noop_map(c).call(xs).await.expect("ok"),
