@@ -537,6 +537,12 @@ where
 
     /// The common length of the mapped inputs, or an error that names each input and its length.
     fn check_lengths(&self, lengths: &[usize]) -> Result<usize, MapError> {
+        // The names are gathered only for the error.
+        if let Some((&first, rest)) = lengths.split_first() {
+            if rest.iter().all(|&len| len == first) {
+                return Ok(first);
+            }
+        }
         let named: Vec<(&str, usize)> = self
             .mapped_names
             .iter()

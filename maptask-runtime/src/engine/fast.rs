@@ -387,7 +387,9 @@ impl Core {
         first: usize,
         mut extra_out: Option<&mut usize>,
     ) -> Option<usize> {
-        let began = Instant::now();
+        let mut began = None;
+        // When the last chunk ended.
+        let mut ended: Option<Instant> = None;
         let mut want = first;
         let mut local = ChunkEnd::default();
         loop {
@@ -396,7 +398,15 @@ impl Core {
             let range = self.claim(want, alone)?;
             // No element span when no subscriber can take a DEBUG span (checked per chunk).
             let traced = super::blocking::debug_spans_enabled();
-            let started = Instant::now();
+            // A clock read costs as much as dozens of quick elements: a chunk of several starts
+            // when the last one ended (their mean then includes this thread's bookkeeping in
+            // between, a lock or two); a chunk of one, whose time is reported exactly, reads
+            // the clock.
+            let started = match ended {
+                Some(ended) if range.len() > 1 => ended,
+                _ => Instant::now(),
+            };
+            let began = *began.get_or_insert(started);
             {
                 // Element panics skip the panic hook (see `panics`).
                 let _quiet = panics::InElement::enter();
@@ -404,6 +414,7 @@ impl Core {
             }
             let ran = local.ran;
             let now = Instant::now();
+            ended = Some(now);
             let took = now.saturating_duration_since(started);
             want = if ran > 0 && took < QUICK * u32::try_from(ran).unwrap_or(u32::MAX) {
                 (want * 2).min(MAX_CHUNK)
@@ -628,7 +639,7 @@ unsafe fn drop_range<T>(base: *mut T, range: Range<usize>) {
 /// first).
 pub(crate) struct Buffers<I, W: Work<I>, F: Form<W::Output>> {
     pub(crate) core: Core,
-    work: Arc<W>,
+    work: W,
     /// The inputs' allocation: its start and capacity (its values are tracked as above).
     inputs: *mut I,
     input_capacity: usize,
@@ -648,7 +659,7 @@ unsafe impl<I: Send, W: Work<I>, F: Form<W::Output>> Sync for Buffers<I, W, F> {
 unsafe impl<I: Send, W: Work<I>, F: Form<W::Output>> Send for Buffers<I, W, F> {}
 
 impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> Buffers<I, W, F> {
-    pub(crate) fn new(core: Core, work: Arc<W>, inputs: Vec<I>) -> Buffers<I, W, F> {
+    pub(crate) fn new(core: Core, work: W, inputs: Vec<I>) -> Buffers<I, W, F> {
         debug_assert!(
             F::gap().is_some() || core.min_successes == core.n,
             "outputs without gaps need every element to succeed"
@@ -922,9 +933,9 @@ where
     W: Work<I>,
     F: Form<W::Output>,
 {
-    core.threads = pool.threads().max(1);
+    core.threads = pool.size();
     let quick = inline::quick_mean::<W>();
-    let buffers = Arc::new(Buffers::<I, W, F>::new(core, Arc::new(work), inputs));
+    let buffers = Arc::new(Buffers::<I, W, F>::new(core, work, inputs));
     let job: Arc<dyn PoolJob> = buffers.clone();
     let copies = if let Some(mean) = quick {
         // Work known to be quick: the caller starts, and the pool joins only for what is left

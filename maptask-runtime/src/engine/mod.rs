@@ -172,7 +172,9 @@ where
         return run_fast::<I, W, fast::Whole>(runtime, spec, n, inputs, work, options, started_at)
             .await;
     }
-    let MapOutcome { result, report } = run_map(runtime, spec, inputs, work, options).await;
+    // Boxed: this future would otherwise hold both paths' states, and be moved whole.
+    let MapOutcome { result, report } =
+        Box::pin(run_map(runtime, spec, inputs, work, options)).await;
     let result = result.and_then(|outputs| report.require_all(outputs));
     (result, report)
 }
