@@ -20,7 +20,8 @@
 //! 4. peak RSS growth per element at n = 10^6 for scenario 1, each figure in a fresh child
 //!    process, against the 16 bytes of the input and output values;
 //! 5. n = 10^5, 10% of the elements fail once then succeed (retries = 1): ns per element,
-//!    against scenario 1 at the same n, measured in the same rounds;
+//!    against scenario 1 at the same n, measured in the same rounds, and against the same
+//!    failing task by hand (a sequential loop retrying inline and keeping the errors);
 //! 6. a `#[workflow]` chaining ten quick sync nodes: time per node, against the same chain by
 //!    hand with one `spawn_blocking` per node, and against the plain calls.
 //!
@@ -937,15 +938,39 @@ async fn scenario5(n: usize, rounds_n: usize) -> Value {
                 .call(xs)
                 .await
                 .expect("ok"))),
-            _ => Box::pin(timed_batch!(n, 1, |xs| plain.call(xs).await.expect("ok"))),
+            2 => Box::pin(timed_batch!(n, 1, |xs| plain.call(xs).await.expect("ok"))),
+            // Floor: the same task by hand, a sequential loop that retries inline and keeps
+            // each failed attempt's error with its index (as a report does).
+            _ => Box::pin(async move {
+                let xs = inputs(n);
+                reset_seen(n);
+                let start = Instant::now();
+                let mut errors = Vec::new();
+                let out: Vec<i64> = xs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| match flaky(x) {
+                        Ok(y) => y,
+                        Err(error) => {
+                            errors.push((i, error));
+                            flaky(x).expect("the retry succeeds")
+                        }
+                    })
+                    .collect();
+                let elapsed = start.elapsed();
+                check_identity(&out, n);
+                assert_eq!(errors.len(), n.div_ceil(10));
+                elapsed
+            }),
         }
     };
-    let names = ["flaky", "noop_retries1", "noop"];
+    let names = ["flaky", "noop_retries1", "noop", "flaky_by_hand"];
     let t = rounds_timed(&names, &run, rounds_n).await;
-    let [flaky_ns, retry_ns, noop_ns] = [
+    let [flaky_ns, retry_ns, noop_ns, hand_ns] = [
         ns_per(t[0].median, n),
         ns_per(t[1].median, n),
         ns_per(t[2].median, n),
+        ns_per(t[3].median, n),
     ];
     println!("| variant | ns per element | ratio to scenario 1 (same n, unbounded) |");
     println!("|---|---:|---:|");
@@ -962,7 +987,17 @@ async fn scenario5(n: usize, rounds_n: usize) -> Value {
         t[0].spread(),
         flaky_ns / noop_ns
     );
+    println!(
+        "| floor: the same 10% by hand (sequential loop, inline retry, errors kept) | {hand_ns:.1} ({}) | {:.2}x |",
+        t[3].spread(),
+        hand_ns / noop_ns
+    );
+    println!(
+        "\nmap_task! with 10% failing / the same by hand: {:.2}x",
+        flaky_ns / hand_ns
+    );
     json!({
+        "flaky_by_hand_ns": hand_ns, "ratio_to_by_hand": flaky_ns / hand_ns,
         "n": n, "failing_fraction": 0.1,
         "flaky_ns": flaky_ns, "noop_retries1_ns": retry_ns, "scenario1_ns": noop_ns,
         "ratio_to_scenario1": flaky_ns / noop_ns,

@@ -38,7 +38,7 @@ use super::inline;
 use crate::events::MapStatus;
 use crate::panics;
 use crate::pool::PoolJob;
-use crate::report::{ElementReport, ElementReports, ElementStatus};
+use crate::report::{ElementErrors, ElementReport, ElementReports, ElementStatus};
 use crate::work::Work;
 
 /// The most elements one chunk holds.
@@ -69,14 +69,19 @@ struct Exception {
     status: ElementStatus,
 }
 
-/// What the map records, under one lock taken once per chunk and once per failed attempt.
+/// What the map records, under one lock taken once per chunk and once per final failure.
+///
+/// Exceptions and errors come in segments, as each thread hands them in: a segment holds
+/// elements of one chunk in index order (a chunk runs its elements in order), and chunks are
+/// disjoint, so ordering the segments by their first index orders everything, without moving
+/// or sorting each entry (for a map with many failures, that sort cost more than the map).
 #[derive(Default)]
 struct Record {
     /// Set when the map stopped: nothing recorded afterwards counts.
     verdict: Option<MapStatus>,
     chunks: Vec<ChunkLine>,
-    exceptions: Vec<Exception>,
-    errors: Vec<(usize, TaskError)>,
+    exceptions: Vec<Vec<Exception>>,
+    errors: Vec<Vec<(usize, TaskError)>>,
     failed: usize,
 }
 
@@ -122,11 +127,24 @@ pub(crate) struct ChunkEnd {
 }
 
 impl ChunkEnd {
-    /// Moves what was kept into the record, or drops it when the map has stopped.
-    fn hand_in(&mut self, record: &mut Record) {
+    /// Moves what was kept into the record, as a segment each, or drops it when the map has
+    /// stopped. At a chunk's end (`ended`), room is made for as many entries as this chunk
+    /// had, since the next one likely fails as often; mid-chunk (a final failure), none is
+    /// made until needed.
+    fn hand_in(&mut self, record: &mut Record, ended: bool) {
         if record.verdict.is_none() {
-            record.errors.append(&mut self.errors);
-            record.exceptions.append(&mut self.exceptions);
+            if !self.errors.is_empty() {
+                let room = Vec::with_capacity(if ended { self.errors.len() } else { 0 });
+                record
+                    .errors
+                    .push(std::mem::replace(&mut self.errors, room));
+            }
+            if !self.exceptions.is_empty() {
+                let room = Vec::with_capacity(if ended { self.exceptions.len() } else { 0 });
+                record
+                    .exceptions
+                    .push(std::mem::replace(&mut self.exceptions, room));
+            }
         } else {
             self.errors.clear();
             self.exceptions.clear();
@@ -246,14 +264,15 @@ impl Core {
         if record.verdict.is_some() {
             return false;
         }
-        // Earlier attempts of this element first: errors stay in attempt order.
-        local.hand_in(&mut record);
-        record.errors.push((index, error));
-        record.exceptions.push(Exception {
+        // After this element's earlier attempts (and the elements before it in the chunk):
+        // errors stay in attempt order, segments in index order.
+        local.errors.push((index, error));
+        local.exceptions.push(Exception {
             index,
             attempts: attempt,
             status: ElementStatus::Failed,
         });
+        local.hand_in(&mut record, false);
         record.failed += 1;
         if self.n - record.failed < self.min_successes {
             self.stop_locked(&mut record, MapStatus::Failed);
@@ -319,7 +338,7 @@ impl Core {
         let ran = local.ran;
         let recorded = {
             let mut record = lock(&self.record);
-            local.hand_in(&mut record);
+            local.hand_in(&mut record, true);
             let recorded = record.verdict.is_none();
             if recorded && ran > 0 {
                 let each = took / u32::try_from(ran).unwrap_or(u32::MAX);
@@ -464,7 +483,7 @@ impl Core {
     /// its end).
     /// `keep_lines` keeps the chunk lines in the record, for a buffer that still needs them
     /// to drop its outputs (see [`Buffers`]'s `Drop`).
-    pub(crate) fn outcome(&self, keep_lines: bool) -> (ElementReports, Vec<(usize, TaskError)>) {
+    pub(crate) fn outcome(&self, keep_lines: bool) -> (ElementReports, Vec<ElementErrors>) {
         let (mut chunks, exceptions, errors) = {
             let mut record = lock(&self.record);
             (
@@ -479,11 +498,17 @@ impl Core {
         };
         let claimed = lock(&self.claims).next.min(self.n);
         chunks.sort_unstable_by_key(|c| c.start);
+        // Segments are never empty (see `ChunkEnd::hand_in`).
         let mut exceptions = exceptions;
-        exceptions.sort_unstable_by_key(|e| e.index);
+        exceptions.sort_unstable_by_key(|segment| segment.first().map_or(0, |e| e.index));
+        let mut errors = errors;
+        errors.sort_unstable_by_key(|segment| segment.first().map_or(0, |e| e.0));
+        // Sized once: at most two runs per exception and three per chunk line, plus the two
+        // around the lines.
+        let runs = 2 * exceptions.iter().map(Vec::len).sum::<usize>() + 3 * chunks.len() + 2;
         let mut builder = Runs {
-            reports: ElementReports::default(),
-            exceptions: exceptions.into_iter().peekable(),
+            reports: ElementReports::with_capacity(runs),
+            exceptions: exceptions.into_iter().flatten().peekable(),
         };
         // Claimed elements outside every chunk line were running (or about to) when the map
         // stopped: cancelled, like the elements the map was running.
@@ -517,14 +542,37 @@ impl Core {
             duration: Duration::ZERO,
         };
         builder.fill(claimed.max(at)..self.n, not_started, Duration::ZERO);
-        (builder.reports, errors)
+        let count = errors.iter().map(Vec::len).sum();
+        (
+            builder.reports,
+            group_in_order(errors.into_iter().flatten(), count),
+        )
     }
+}
+
+/// Groups errors given in index order (attempt order per index) by element.
+/// `count` errors, so at most as many groups.
+fn group_in_order(
+    errors: impl Iterator<Item = (usize, TaskError)>,
+    count: usize,
+) -> Vec<ElementErrors> {
+    let mut grouped: Vec<ElementErrors> = Vec::with_capacity(count);
+    for (index, error) in errors {
+        match grouped.last_mut() {
+            Some(last) if last.index == index => last.errors.push(error),
+            _ => grouped.push(ElementErrors {
+                index,
+                errors: vec![error],
+            }),
+        }
+    }
+    grouped
 }
 
 /// Builds element reports run by run, with the exceptions laid over them.
 struct Runs {
     reports: ElementReports,
-    exceptions: std::iter::Peekable<std::vec::IntoIter<Exception>>,
+    exceptions: std::iter::Peekable<std::iter::Flatten<std::vec::IntoIter<Vec<Exception>>>>,
 }
 
 impl Runs {
@@ -738,35 +786,30 @@ impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> Buffers<I, W, F>
         loop {
             // The input is cloned only while another attempt may follow.
             let last = attempt > retries;
-            let arg = if last {
-                input.take()
-            } else {
-                match panics::catch(AssertUnwindSafe(|| input.clone())) {
-                    Ok(arg) => arg,
-                    Err(payload) => {
-                        let error =
-                            panics::element_panicked(&core.name, index, attempt, payload.as_ref());
-                        core.attempt_failed(local, index, attempt, error, false);
-                        return None;
-                    }
-                }
+            // One catch for the clone and the call: a panic in either fails the element for
+            // good. (The chunk runs as element code already, see `drain_for`: neither reaches
+            // the panic hook, and nothing per element touches the thread-local mark.)
+            let mut call = || {
+                std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    let arg = if last { input.take() } else { input.clone() };
+                    arg.map(|arg| self.work.call_blocking(arg))
+                }))
             };
-            let arg = arg?;
-            let call = || match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                self.work.call_blocking(arg)
-            })) {
-                Ok(result) => result,
+            let caught = if traced {
+                core.element_span(index, attempt).in_scope(call)
+            } else {
+                call()
+            };
+            let result = match caught {
+                Ok(Some(result)) => result,
+                // No input left: only the last attempt takes it, and none follows.
+                Ok(None) => return None,
                 Err(payload) => Err(panics::element_panicked(
                     &core.name,
                     index,
                     attempt,
                     payload.as_ref(),
                 )),
-            };
-            let result = if traced {
-                core.element_span(index, attempt).in_scope(call)
-            } else {
-                call()
             };
             match result {
                 Ok(output) => {

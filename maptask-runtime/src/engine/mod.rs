@@ -19,7 +19,7 @@ use maptask_core::{
 use tracing::Instrument;
 
 use crate::events::{Counts, MapEvent, MapStatus};
-use crate::report::{ElementReports, ElementStatus, MapOutcome, MapReport};
+use crate::report::{ElementErrors, ElementReports, ElementStatus, MapOutcome, MapReport};
 use crate::runtime::{RunOptions, RuntimeInner};
 use crate::work::Work;
 use driver::{Driver, Settings};
@@ -345,14 +345,14 @@ where
     }
 }
 
-/// The outcome of a map that ran, from its verdict, its element reports, its errors (with
-/// their element's index, in attempt order per element) and, when it succeeded, its outputs.
+/// The outcome of a map that ran, from its verdict, its element reports, its errors (by
+/// element, in index order) and, when it succeeded, its outputs.
 fn finish_report<T>(
     name: &str,
     min_successes: usize,
     status: MapStatus,
     elements: ElementReports,
-    errors: Vec<(usize, TaskError)>,
+    errors: Vec<ElementErrors>,
     outputs: Option<T>,
     started_at: Instant,
 ) -> (Result<T, MapError>, MapReport) {
@@ -382,7 +382,7 @@ fn finish_report<T>(
         min_successes,
         status,
         elements,
-        errors: driver::group_errors(errors),
+        errors,
         totals,
         elapsed,
     };
