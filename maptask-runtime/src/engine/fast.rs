@@ -5,14 +5,16 @@
 //! (a claimed element holds a slot until its chunk ends, so at most `concurrency` elements are
 //! ever claimed and unfinished). Each thread runs its chunk in order, retries an element at once
 //! on its own thread (an element waiting to retry keeps its slot, as everywhere), takes each
-//! input out of the input buffer and writes each output in place into the output buffer. Nothing
-//! is sent, allocated or recorded per element on the way: a chunk records one line (where it
-//! starts, how many elements it ran, their mean time), and only failures take a lock.
+//! input out of the input buffer and writes each output in place: over the input when their
+//! layouts agree, without an `Option` when every element must succeed (see [`Buffers`]).
+//! Nothing is sent, allocated or recorded per element on the way: a chunk records one line
+//! (where it starts, how many elements it ran, their mean time), and only final failures take a
+//! lock (failed attempts that are retried are kept by the thread until its chunk ends).
 //!
 //! A chunk starts at one element and doubles while its elements take under 5 µs on average, up
 //! to [`MAX_CHUNK`] and to a share of what is left, so slow elements are taken one at a time
-//! (none waits behind another while a thread is free) and quick ones cost a lock and two clock
-//! reads per few thousand elements.
+//! (none waits behind another while a thread is free) and quick ones cost two locks and a clock
+//! read per few thousand elements.
 //!
 //! The first failure that leaves too few possible successes stops the map at once: no element
 //! starts afterwards (each thread checks before every element), and the map's future returns
@@ -411,10 +413,21 @@ impl Core {
         let mut ended: Option<Instant> = None;
         let mut want = first;
         let mut local = ChunkEnd::default();
+        // The turn's elements and time, recorded once for `inline` (a global lock that every
+        // chunk of every map would otherwise take).
+        let mut turn = (0usize, Duration::ZERO);
+        let record_turn = |(ran, took): (usize, Duration)| {
+            if ran > 0 {
+                inline::record_kind(self.kind, took / u32::try_from(ran).unwrap_or(u32::MAX));
+            }
+        };
         loop {
             // The caller drains before any pool thread is asked to: it is alone.
             let alone = extra_out.is_some();
-            let range = self.claim(want, alone)?;
+            let Some(range) = self.claim(want, alone) else {
+                record_turn(turn);
+                return None;
+            };
             // No element span when no subscriber can take a DEBUG span (checked per chunk).
             let traced = super::blocking::debug_spans_enabled();
             // A clock read costs as much as dozens of quick elements: a chunk of several starts
@@ -440,10 +453,7 @@ impl Core {
             } else {
                 1
             };
-            inline::record_kind(
-                self.kind,
-                took / u32::try_from(ran.max(1)).unwrap_or(u32::MAX),
-            );
+            turn = (turn.0 + ran, turn.1 + took);
             let written = range.start..range.start + local.written;
             let (extra, recorded) = self.chunk_ended(range, &mut local, took, !alone);
             if !recorded {
@@ -452,10 +462,12 @@ impl Core {
             if let Some(out) = extra_out.as_deref_mut() {
                 *out += extra;
                 if now.saturating_duration_since(began) >= limit {
+                    record_turn(turn);
                     return Some(0);
                 }
             } else if extra > 0 || now.saturating_duration_since(began) >= limit {
                 // Come back at the end of the pool's queue, with company if more can start.
+                record_turn(turn);
                 return Some(1 + extra);
             }
         }
@@ -960,17 +972,25 @@ impl Drop for StopOnDrop<'_> {
 
 /// Runs a map on the fast path (see the module's documentation), keeping its outputs in form
 /// `F`. `span` is the map's span.
-pub(crate) async fn run<I, W, F>(
+///
+/// The map starts when this is called (the caller's elements run inline now, when the work is
+/// known to be quick), and the future it returns waits for the end. That future holds only the
+/// shared buffers: a future holding the map's state by value is hundreds of bytes, copied at
+/// each level of the callers' futures, which cost a quick map more than its elements. Call it
+/// only where its future is awaited at once.
+pub(crate) fn run<I, W, F>(
     pool: &crate::pool::ComputePool,
     mut core: Core,
     work: W,
     inputs: Vec<I>,
     cancel: Option<tokio_util::sync::CancellationToken>,
     started_at: Instant,
-) -> (
-    Result<Vec<F::Slot>, maptask_core::MapError>,
-    crate::report::MapReport,
-)
+) -> impl std::future::Future<
+    Output = (
+        Result<Vec<F::Slot>, maptask_core::MapError>,
+        crate::report::MapReport,
+    ),
+>
 where
     I: Clone + Send + 'static,
     W: Work<I>,
@@ -991,6 +1011,23 @@ where
         pool.submit(&job, copies);
     }
     drop(job);
+    finish::<I, W, F>(buffers, cancel, started_at)
+}
+
+/// Waits for the end of a started map, and makes its outcome.
+async fn finish<I, W, F>(
+    buffers: Arc<Buffers<I, W, F>>,
+    cancel: Option<tokio_util::sync::CancellationToken>,
+    started_at: Instant,
+) -> (
+    Result<Vec<F::Slot>, maptask_core::MapError>,
+    crate::report::MapReport,
+)
+where
+    I: Clone + Send + 'static,
+    W: Work<I>,
+    F: Form<W::Output>,
+{
     let status = {
         let core = &buffers.core;
         let _stop = StopOnDrop(core);

@@ -13,7 +13,8 @@
 //! the limit at most `STRIKES` times, plus once per `FORGIVEN_AFTER` quick calls, per kind of
 //! work; a kind slow more often than that is marked slow.
 //!
-//! Maps on the fast path use the same record, per chunk of elements (a chunk's mean): the caller
+//! Maps on the fast path use the same record, per turn of a thread (the mean time per element
+//! of the chunks it ran in a row): the caller
 //! of a map of quick work runs its first elements itself, for a bounded time, before it wakes
 //! the pool (see `fast`).
 //!

@@ -194,8 +194,9 @@ fn takes_fast_path<I, W: Work<I>>(
         && options.observer.is_none()
 }
 
-/// Runs a map of at least one element on the fast path, keeping its outputs in form `F`.
-async fn run_fast<I, W, F>(
+/// Runs a map of at least one element on the fast path, keeping its outputs in form `F`. The
+/// map starts now, inside its span (see `fast::run`); await the future at once.
+fn run_fast<I, W, F>(
     runtime: &Arc<RuntimeInner>,
     spec: &MapSpec,
     min_successes: usize,
@@ -203,7 +204,7 @@ async fn run_fast<I, W, F>(
     work: W,
     options: RunOptions,
     started_at: Instant,
-) -> (Result<Vec<F::Slot>, MapError>, MapReport)
+) -> impl std::future::Future<Output = (Result<Vec<F::Slot>, MapError>, MapReport)>
 where
     I: Clone + Send + 'static,
     W: Work<I>,
@@ -231,9 +232,9 @@ where
         std::any::TypeId::of::<W>(),
     );
     let pool = runtime.pool();
-    fast::run::<I, W, F>(&pool, core, work, inputs, options.cancel, started_at)
-        .instrument(span)
-        .await
+    let end = span
+        .in_scope(|| fast::run::<I, W, F>(&pool, core, work, inputs, options.cancel, started_at));
+    end.instrument(span)
 }
 
 /// The general engine: the driver, on boxed elements. Not generic, so that it is compiled
