@@ -87,6 +87,7 @@ struct Record {
     failed: usize,
 }
 
+/// The map's shared state, under one lock: a chunk's end and the next claim take it once.
 struct Claims {
     /// The lowest index not claimed yet.
     next: usize,
@@ -94,6 +95,16 @@ struct Claims {
     active: usize,
     /// Copies of the job queued or running.
     drainers: usize,
+    record: Record,
+}
+
+/// What a claim gave.
+enum Claimed {
+    Chunk(Range<usize>),
+    /// Nothing to claim: the drainer retired (`last`: no drainer is left).
+    Retired {
+        last: bool,
+    },
 }
 
 /// The map's scheduling state, shared by the pool threads and the map's future.
@@ -108,7 +119,6 @@ pub(crate) struct Core {
     /// The kind of work (its type), for `inline`'s record of quick work.
     kind: TypeId,
     claims: Mutex<Claims>,
-    record: Mutex<Record>,
     /// Start nothing more: the map failed early, was cancelled, or its future was dropped.
     closed: AtomicBool,
     /// Every drainer retired: nothing runs, everything claimed was written.
@@ -178,8 +188,8 @@ impl Core {
                 next: 0,
                 active: 0,
                 drainers: 0,
+                record: Record::default(),
             }),
-            record: Mutex::new(Record::default()),
             closed: AtomicBool::new(false),
             done: AtomicBool::new(false),
             waker: AtomicWaker::new(),
@@ -230,8 +240,8 @@ impl Core {
 
     /// Stops the map with `status`, unless it has stopped already.
     pub(crate) fn stop(&self, status: MapStatus) {
-        let mut record = lock(&self.record);
-        self.stop_locked(&mut record, status);
+        let mut claims = lock(&self.claims);
+        self.stop_locked(&mut claims.record, status);
     }
 
     fn stop_locked(&self, record: &mut Record, status: MapStatus) {
@@ -262,7 +272,8 @@ impl Core {
             local.errors.push((index, error));
             return true;
         }
-        let mut record = lock(&self.record);
+        let mut claims = lock(&self.claims);
+        let record = &mut claims.record;
         if record.verdict.is_some() {
             return false;
         }
@@ -274,10 +285,10 @@ impl Core {
             attempts: attempt,
             status: ElementStatus::Failed,
         });
-        local.hand_in(&mut record, false);
+        local.hand_in(record, false);
         record.failed += 1;
         if self.n - record.failed < self.min_successes {
-            self.stop_locked(&mut record, MapStatus::Failed);
+            self.stop_locked(record, MapStatus::Failed);
         }
         true
     }
@@ -295,16 +306,34 @@ impl Core {
     /// Claims the next chunk of at most `want` elements, or retires this drainer.
     fn claim(&self, want: usize, alone: bool) -> Option<Range<usize>> {
         let mut claims = lock(&self.claims);
+        let claimed = self.claim_locked(&mut claims, want, alone);
+        drop(claims);
+        self.claimed(claimed)
+    }
+
+    /// What a claim gave: the chunk, or `None` when this drainer retired (the last one marks
+    /// the map done and wakes its future, outside the lock).
+    fn claimed(&self, claimed: Claimed) -> Option<Range<usize>> {
+        match claimed {
+            Claimed::Chunk(range) => Some(range),
+            Claimed::Retired { last } => {
+                if last {
+                    self.done.store(true, Ordering::Release);
+                    self.waker.wake();
+                }
+                None
+            }
+        }
+    }
+
+    fn claim_locked(&self, claims: &mut Claims, want: usize, alone: bool) -> Claimed {
         let left = self.n - claims.next;
         let free = self.cap - claims.active;
         if left == 0 || free == 0 || self.is_closed() {
             claims.drainers -= 1;
-            if claims.drainers == 0 {
-                drop(claims);
-                self.done.store(true, Ordering::Release);
-                self.waker.wake();
-            }
-            return None;
+            return Claimed::Retired {
+                last: claims.drainers == 0,
+            };
         }
         // Leave work for the other threads: a share of what is left, and of the window.
         // (The caller, before the pool joins in, is alone.)
@@ -322,53 +351,64 @@ impl Core {
         let start = claims.next;
         claims.next += k;
         claims.active += k;
-        Some(start..start + k)
+        Claimed::Chunk(start..start + k)
     }
 
-    /// A chunk ended: frees its slots and records it. Returns how many more drainers can start
-    /// (none asked for without `company`: the caller asks when it retires), and whether the
-    /// chunk was recorded: a chunk that ends after the map stopped is not, and its thread drops
-    /// its outputs itself (see [`RunChunk::discard`]).
+    /// A chunk ended: frees its slots and records it, and claims the next chunk (`next`: at
+    /// most `want` elements, `alone`) unless more drainers are wanted, all under one lock.
+    ///
+    /// Returns how many more drainers can start (none asked for without `company`: the caller
+    /// asks when it retires), whether the chunk was recorded (a chunk that ends after the map
+    /// stopped is not, and its thread drops its outputs itself, see [`RunChunk::discard`]), and
+    /// the next claim's result when one was made (`Some(None)`: this drainer retired).
     fn chunk_ended(
         &self,
         range: Range<usize>,
         local: &mut ChunkEnd,
         took: Duration,
         company: bool,
-    ) -> (usize, bool) {
+        next: Option<(usize, bool)>,
+    ) -> (usize, bool, Option<Option<Range<usize>>>) {
         let len = range.len();
         let ran = local.ran;
-        let recorded = {
-            let mut record = lock(&self.record);
-            local.hand_in(&mut record, true);
-            let recorded = record.verdict.is_none();
-            if recorded && ran > 0 {
-                let each = took / u32::try_from(ran).unwrap_or(u32::MAX);
-                record.chunks.push(ChunkLine {
-                    start: range.start,
-                    len,
-                    ran,
-                    each,
-                });
-            }
-            recorded
-        };
         let mut claims = lock(&self.claims);
-        claims.active -= len;
-        if self.is_closed() || !company {
-            return (0, recorded);
+        let record = &mut claims.record;
+        local.hand_in(record, true);
+        let recorded = record.verdict.is_none();
+        if recorded && ran > 0 {
+            let each = took / u32::try_from(ran).unwrap_or(u32::MAX);
+            record.chunks.push(ChunkLine {
+                start: range.start,
+                len,
+                ran,
+                each,
+            });
         }
-        let startable = (self.cap - claims.active).min(self.n - claims.next);
-        let wanted = self.threads.min(startable);
-        let missing = wanted.saturating_sub(claims.drainers);
-        claims.drainers += missing;
-        (missing, recorded)
+        claims.active -= len;
+        let mut missing = 0;
+        if !self.is_closed() && company {
+            let startable = (self.cap - claims.active).min(self.n - claims.next);
+            let wanted = self.threads.min(startable);
+            missing = wanted.saturating_sub(claims.drainers);
+            claims.drainers += missing;
+        }
+        // A drainer that asks for company goes back to the pool's queue instead (see
+        // `drain_for`); one whose chunk was not recorded first drops its outputs, outside the
+        // lock, and then retires.
+        let claimed = match next {
+            Some((want, alone)) if missing == 0 && recorded => {
+                Some(self.claim_locked(&mut claims, want, alone))
+            }
+            _ => None,
+        };
+        drop(claims);
+        (missing, recorded, claimed.map(|c| self.claimed(c)))
     }
 
     /// One turn of a pool thread: claims and runs chunks for a while. Returns the copies of the
     /// job to queue again (see [`PoolJob::run`]).
     pub(crate) fn drain(&self, elements: &dyn RunChunk) -> usize {
-        self.drain_for(elements, QUANTUM, 1, None).unwrap_or(0)
+        self.drain_for(elements, QUANTUM, 1, false).unwrap_or(0)
     }
 
     /// The map's caller runs chunks itself for up to `budget`, before any pool thread is woken:
@@ -382,31 +422,27 @@ impl Core {
         mean: Duration,
     ) -> usize {
         self.join_caller();
-        let mut extra = 0;
         // A first chunk that the known mean time per element fits in a quarter of the budget.
         let per = mean.as_nanos().max(1);
         let first = usize::try_from(budget.as_nanos() / 4 / per)
             .unwrap_or(MAX_CHUNK)
             .clamp(1, MAX_CHUNK);
-        if self
-            .drain_for(elements, budget, first, Some(&mut extra))
-            .is_none()
-        {
+        if self.drain_for(elements, budget, first, true).is_none() {
             // Retired through `claim`: nothing was left to start.
-            return extra;
+            return 0;
         }
-        extra + self.retire_caller()
+        self.retire_caller()
     }
 
     /// Claims and runs chunks until nothing is left (`None`, retired) or `limit` has passed
-    /// (the copies to queue again). The caller (`extra` given) keeps the count of extra drainers
-    /// wanted instead of requeueing.
+    /// (the copies to queue again). The map's `caller` asks for no company while it drains:
+    /// it asks for the pool's copies when it retires.
     fn drain_for(
         &self,
         elements: &dyn RunChunk,
         limit: Duration,
         first: usize,
-        mut extra_out: Option<&mut usize>,
+        caller: bool,
     ) -> Option<usize> {
         let mut began = None;
         // When the last chunk ended.
@@ -421,13 +457,13 @@ impl Core {
                 inline::record_kind(self.kind, took / u32::try_from(ran).unwrap_or(u32::MAX));
             }
         };
+        // The caller drains before any pool thread is asked to: it is alone.
+        let alone = caller;
+        let Some(mut range) = self.claim(want, alone) else {
+            record_turn(turn);
+            return None;
+        };
         loop {
-            // The caller drains before any pool thread is asked to: it is alone.
-            let alone = extra_out.is_some();
-            let Some(range) = self.claim(want, alone) else {
-                record_turn(turn);
-                return None;
-            };
             // No element span when no subscriber can take a DEBUG span (checked per chunk).
             let traced = super::blocking::debug_spans_enabled();
             // A clock read costs as much as dozens of quick elements: a chunk of several starts
@@ -455,20 +491,38 @@ impl Core {
             };
             turn = (turn.0 + ran, turn.1 + took);
             let written = range.start..range.start + local.written;
-            let (extra, recorded) = self.chunk_ended(range, &mut local, took, !alone);
+            // The next chunk is claimed with this one's end, while the turn lasts.
+            let next = (now.saturating_duration_since(began) < limit).then_some((want, alone));
+            let (extra, recorded, claimed) =
+                self.chunk_ended(range, &mut local, took, !alone, next);
             if !recorded {
                 elements.discard(written);
-            }
-            if let Some(out) = extra_out.as_deref_mut() {
-                *out += extra;
-                if now.saturating_duration_since(began) >= limit {
-                    record_turn(turn);
-                    return Some(0);
+                // The map stopped: this claim retires the drainer.
+                if let Some(claimed) = self.claim(want, alone) {
+                    range = claimed;
+                    continue;
                 }
-            } else if extra > 0 || now.saturating_duration_since(began) >= limit {
-                // Come back at the end of the pool's queue, with company if more can start.
                 record_turn(turn);
-                return Some(1 + extra);
+                return None;
+            }
+            match claimed {
+                Some(Some(claimed)) => range = claimed,
+                Some(None) => {
+                    // Retired: nothing left to claim.
+                    record_turn(turn);
+                    return None;
+                }
+                None => {
+                    record_turn(turn);
+                    return Some(if caller {
+                        // The caller's budget is spent; it retires (see `drain_inline`).
+                        0
+                    } else {
+                        // Come back at the end of the pool's queue, with company if more can
+                        // start.
+                        1 + extra
+                    });
+                }
             }
         }
     }
@@ -478,13 +532,13 @@ impl Core {
     /// has set already).
     pub(crate) fn poll_end(&self, cx: &mut Context<'_>) -> Poll<MapStatus> {
         self.waker.register(cx.waker());
-        if let Some(verdict) = lock(&self.record).verdict {
+        if let Some(verdict) = lock(&self.claims).record.verdict {
             return Poll::Ready(verdict);
         }
         if self.done.load(Ordering::Acquire) {
-            let mut record = lock(&self.record);
-            let status = record.verdict.unwrap_or(MapStatus::Succeeded);
-            record.verdict = Some(status);
+            let mut claims = lock(&self.claims);
+            let status = claims.record.verdict.unwrap_or(MapStatus::Succeeded);
+            claims.record.verdict = Some(status);
             return Poll::Ready(status);
         }
         Poll::Pending
@@ -496,8 +550,10 @@ impl Core {
     /// `keep_lines` keeps the chunk lines in the record, for a buffer that still needs them
     /// to drop its outputs (see [`Buffers`]'s `Drop`).
     pub(crate) fn outcome(&self, keep_lines: bool) -> (ElementReports, Vec<ElementErrors>) {
-        let (mut chunks, exceptions, errors) = {
-            let mut record = lock(&self.record);
+        let (mut chunks, exceptions, errors, claimed) = {
+            let mut claims = lock(&self.claims);
+            let claimed = claims.next.min(self.n);
+            let record = &mut claims.record;
             (
                 if keep_lines {
                     record.chunks.clone()
@@ -506,9 +562,9 @@ impl Core {
                 },
                 std::mem::take(&mut record.exceptions),
                 std::mem::take(&mut record.errors),
+                claimed,
             )
         };
-        let claimed = lock(&self.claims).next.min(self.n);
         chunks.sort_unstable_by_key(|c| c.start);
         // Segments are never empty (see `ChunkEnd::hand_in`).
         let mut exceptions = exceptions;
@@ -938,12 +994,12 @@ impl<I, W: Work<I>, F: Form<W::Output>> Drop for Buffers<I, W, F> {
                 if F::gap().is_some() {
                     drop_range(self.outputs, 0..claimed);
                 } else {
-                    let record = self
+                    let claims = self
                         .core
-                        .record
+                        .claims
                         .get_mut()
                         .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    for line in &record.chunks {
+                    for line in &claims.record.chunks {
                         drop_range(self.outputs, line.start..line.start + line.ran);
                     }
                 }
