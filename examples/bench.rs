@@ -442,7 +442,7 @@ async fn scenario1(sizes: &[usize], quick: bool) -> Vec<Value> {
                 0..=2_000 => (if quick { 50 } else { 400 }, if quick { 3 } else { 9 }),
                 2_001..=20_000 => (if quick { 5 } else { 40 }, if quick { 3 } else { 9 }),
                 20_001..=200_000 => (if quick { 2 } else { 8 }, if quick { 3 } else { 7 }),
-                200_001..=2_000_000 => (1, if quick { 3 } else { 7 }),
+                200_001..=2_000_000 => (if quick { 1 } else { 4 }, if quick { 3 } else { 7 }),
                 _ => (1, if quick { 3 } else { 5 }),
             };
             let per_element_floors = n <= 1_000_000;

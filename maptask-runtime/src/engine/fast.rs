@@ -838,7 +838,8 @@ impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> Buffers<I, W, F>
         }
     }
 
-    /// Runs every attempt of element `index`: retries at once on this thread.
+    /// Runs the attempts of element `index` from attempt `first`: retries at once on this
+    /// thread.
     #[inline]
     fn run_element(
         &self,
@@ -846,11 +847,12 @@ impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> Buffers<I, W, F>
         index: usize,
         input: I,
         traced: bool,
+        first: u32,
     ) -> Option<W::Output> {
         let core = &self.core;
         let retries = core.retries;
         let mut input = Some(input);
-        let mut attempt = 1;
+        let mut attempt = first;
         loop {
             // The input is cloned only while another attempt may follow.
             let last = attempt > retries;
@@ -899,6 +901,25 @@ impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> Buffers<I, W, F>
     }
 }
 
+impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> Buffers<I, W, F> {
+    /// The first attempt of element `index` failed with `error` (and a retry is allowed): the
+    /// failure is kept, and the next attempts run.
+    #[cold]
+    fn retry_after_first(
+        &self,
+        local: &mut ChunkEnd,
+        index: usize,
+        input: I,
+        error: TaskError,
+    ) -> Option<W::Output> {
+        let will_retry = !error.is_permanent();
+        if !self.core.attempt_failed(local, index, 1, error, will_retry) || !will_retry {
+            return None;
+        }
+        self.run_element(local, index, input, false, 2)
+    }
+}
+
 impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> RunChunk for Buffers<I, W, F> {
     fn run_chunk(&self, core: &Core, range: Range<usize>, traced: bool, local: &mut ChunkEnd) {
         let mut i = range.start;
@@ -924,8 +945,23 @@ impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> RunChunk for Buf
                         None
                     }
                 }
+            } else if !traced {
+                // Another attempt may follow: the first works on a clone, and its success (the
+                // common case) takes nothing more than that clone.
+                match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    self.work.call_blocking(input.clone())
+                })) {
+                    Ok(Ok(output)) => Some(output),
+                    Ok(Err(error)) => self.retry_after_first(local, i, input, error),
+                    Err(payload) => {
+                        // A panic (in the clone or the call) is never retried.
+                        let error = panics::element_panicked(&core.name, i, 1, payload.as_ref());
+                        core.attempt_failed(local, i, 1, error, false);
+                        None
+                    }
+                }
             } else {
-                self.run_element(local, i, input, traced)
+                self.run_element(local, i, input, traced, 1)
             };
             let place = match output {
                 Some(output) => Some(F::ok(output)),
