@@ -107,6 +107,7 @@ pub fn dnsify(value: &str) -> String {
                 res.push('-');
             }
         } else if !ch.is_alphanumeric() {
+            // Dropped, as flytekit drops it.
         } else if ch.is_lowercase() || ch.is_ascii_digit() {
             res.push(ch);
         } else {
