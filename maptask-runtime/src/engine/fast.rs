@@ -71,7 +71,8 @@ struct Exception {
     status: ElementStatus,
 }
 
-/// What the map records, under one lock taken once per chunk and once per final failure.
+/// What the map records, kept in [`Claims`] under its lock (taken once per chunk, and once per
+/// final failure).
 ///
 /// Exceptions and errors come in segments, as each thread hands them in: a segment holds
 /// elements of one chunk in index order (a chunk runs its elements in order), and chunks are
@@ -760,7 +761,7 @@ unsafe fn drop_range<T>(base: *mut T, range: Range<usize>) {
 /// Which places hold what: each index below `claimed` (`Core::claims.next`) holds an output or
 /// nothing, each index above it still holds its input. With [`Optional`] every claimed place
 /// holds a value (`None` for a failure or an element that never ran). With [`Whole`], the
-/// places of the chunks recorded in `Core::record` hold outputs and no other does: a chunk
+/// places of the chunks recorded in `Claims::record` hold outputs and no other does: a chunk
 /// that ends after the map stopped drops its outputs itself (see [`RunChunk::discard`]), and
 /// every element of a recorded chunk succeeded (a failure in it would have stopped the map
 /// first).
