@@ -227,6 +227,9 @@ pub struct MapTask<T: Task, M, B, K> {
     runtime: Option<Runtime>,
     options: RunOptions,
     cache: crate::cached::CacheChoice,
+    /// The specification, built from the fields above whenever they change rather than at
+    /// every call (its name is a `String`).
+    spec: Result<MapSpec, SpecError>,
     tolerance: PhantomData<fn() -> K>,
 }
 
@@ -244,6 +247,7 @@ impl<T: Task, M, B, K> Clone for MapTask<T, M, B, K> {
             runtime: self.runtime.clone(),
             options: self.options.clone(),
             cache: self.cache.clone(),
+            spec: self.spec.clone(),
             tolerance: PhantomData,
         }
     }
@@ -267,17 +271,23 @@ impl<T: Task, M, B, K> fmt::Debug for MapTask<T, M, B, K> {
 impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
     #[doc(hidden)]
     pub fn __new(parts: MapParts, bound: B, assemble: fn(&B, M) -> T::Inputs) -> Self {
+        let name = match parts.name {
+            Some(name) => name.to_owned(),
+            None => default_name(T::NAME, parts.bound_names),
+        };
+        let concurrency = parts.concurrency.unwrap_or(0);
+        let criterion = parts.criterion.resolve();
+        let retries = parts.retries.unwrap_or(T::METADATA.retries);
+        let timeout = parts.timeout.or(T::METADATA.timeout);
+        let spec = make_spec(&name, concurrency, &criterion, retries, timeout);
         MapTask {
-            name: match parts.name {
-                Some(name) => name.to_owned(),
-                None => default_name(T::NAME, parts.bound_names),
-            },
+            name,
             mapped_names: parts.mapped_names,
             bound_names: parts.bound_names,
-            concurrency: parts.concurrency.unwrap_or(0),
-            criterion: parts.criterion.resolve(),
-            retries: parts.retries.unwrap_or(T::METADATA.retries),
-            timeout: parts.timeout.or(T::METADATA.timeout),
+            concurrency,
+            criterion,
+            retries,
+            timeout,
             work: Assembled {
                 bound: Arc::new(bound),
                 assemble,
@@ -286,6 +296,7 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
             runtime: None,
             options: RunOptions::default(),
             cache: crate::cached::CacheChoice::Default,
+            spec,
             tolerance: PhantomData,
         }
     }
@@ -316,11 +327,17 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
     ///
     /// Fails when a run-time `min_success_ratio` is not a number in [0, 1].
     pub fn spec(&self) -> Result<MapSpec, SpecError> {
-        Ok(MapSpec::new(self.name.clone())
-            .concurrency(self.concurrency)
-            .criterion(self.criterion.clone()?)
-            .retries(self.retries)
-            .timeout(self.timeout))
+        self.spec.clone()
+    }
+
+    fn build_spec(&self) -> Result<MapSpec, SpecError> {
+        make_spec(
+            &self.name,
+            self.concurrency,
+            &self.criterion,
+            self.retries,
+            self.timeout,
+        )
     }
 
     /// The map's interface: each mapped parameter as a list, each bound one as itself, and the
@@ -363,6 +380,7 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
     #[must_use]
     pub fn with_concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency;
+        self.spec = self.build_spec();
         self
     }
 
@@ -370,6 +388,7 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
     #[must_use]
     pub fn with_retries(mut self, retries: u32) -> Self {
         self.retries = retries;
+        self.spec = self.build_spec();
         self
     }
 
@@ -377,6 +396,7 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
     #[must_use]
     pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
+        self.spec = self.build_spec();
         self
     }
 }
@@ -398,19 +418,20 @@ where
     /// through a [`MapObserver`](maptask_runtime::MapObserver) in the options; asking for them
     /// moves sync work off the engine's fast path (chunks without per-element messages).
     async fn run(&self, elements: Vec<M>) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
-        let spec = match self.spec() {
+        let spec = match &self.spec {
             Ok(spec) => spec,
             Err(source) => {
                 let error = MapError::Spec {
                     map: self.name.clone(),
-                    source,
+                    source: source.clone(),
                 };
                 return (Err(error), self.unstarted_report(elements.len()));
             }
         };
         let runtime = self.runtime.as_ref().unwrap_or_else(|| Runtime::global());
         if let Some(backend) = runtime.backend() {
-            return self.run_on_backend(backend, runtime, spec, elements).await;
+            // Boxed: that rare future would otherwise size (and be copied with) every call's.
+            return Box::pin(self.run_on_backend(backend, runtime, spec.clone(), elements)).await;
         }
         #[cfg(feature = "cache")]
         if let Some(plan) = crate::cached::map::plan::<T>(&self.cache, runtime) {
@@ -422,7 +443,7 @@ where
             let outcome = crate::cached::map::run_map(
                 plan,
                 runtime,
-                &spec,
+                spec,
                 shape,
                 elements,
                 self.work.clone(),
@@ -442,12 +463,12 @@ where
             // Every output is needed: the engine hands them over unwrapped (without a pass
             // over `Option`s, and in the inputs' buffer when the layouts agree).
             let (result, report) = runtime
-                .run_map_all(&spec, elements, self.work.clone(), self.options.clone())
+                .run_map_all(spec, elements, self.work.clone(), self.options.clone())
                 .await;
             return (result.map(K::from_all), report);
         }
         let outcome = runtime
-            .run_map(&spec, elements, self.work.clone(), self.options.clone())
+            .run_map(spec, elements, self.work.clone(), self.options.clone())
             .await;
         let result = outcome
             .result
@@ -670,8 +691,21 @@ impl_call!(A0 a0 0, A1 a1 1, A2 a2 2, A3 a3 3, A4 a4 4, A5 a5 5);
 impl_call!(A0 a0 0, A1 a1 1, A2 a2 2, A3 a3 3, A4 a4 4, A5 a5 5, A6 a6 6);
 impl_call!(A0 a0 0, A1 a1 1, A2 a2 2, A3 a3 3, A4 a4 4, A5 a5 5, A6 a6 6, A7 a7 7);
 
-/// `task.map` or `task.map[a,b]`, with the bound names sorted so that their order in the macro
-/// does not change the name.
+/// A map's specification from its options.
+fn make_spec(
+    name: &str,
+    concurrency: usize,
+    criterion: &Result<Criterion, SpecError>,
+    retries: u32,
+    timeout: Option<Duration>,
+) -> Result<MapSpec, SpecError> {
+    Ok(MapSpec::new(name)
+        .concurrency(concurrency)
+        .criterion(criterion.clone()?)
+        .retries(retries)
+        .timeout(timeout))
+}
+
 /// The specification of a map of task `T` written with `parts`, without building the map: what a
 /// workflow's Flyte definition needs of its map nodes.
 #[cfg(feature = "flyte")]
@@ -723,6 +757,8 @@ pub(crate) fn map_interface<T: Task, K: Tolerance>(mapped_names: &[&str]) -> Int
     }
 }
 
+/// `task.map` or `task.map[a,b]`, with the bound names sorted so that their order in the macro
+/// does not change the name.
 fn default_name(task: &str, bound: &[&str]) -> String {
     if bound.is_empty() {
         return format!("{task}.map");

@@ -68,9 +68,11 @@ pub struct ElementReport {
     /// * **Chunk mean**: other blocking maps run in chunks of consecutive elements that grow
     ///   while their elements average under 5 µs (up to 4096). Each element of a chunk is given
     ///   the chunk's wall time divided by the number of elements it ran (times its attempts, for
-    ///   an element that was retried). The chunk's total is exact; how it is shared between its
-    ///   elements is not, so one unexpectedly slow element among quick ones shows as a raised
-    ///   mean on all of them.
+    ///   an element that was retried). A chunk that follows another on its thread is timed from
+    ///   that chunk's end (a clock read saved per chunk), so its time includes the bookkeeping
+    ///   between the two, a lock or two. The chunk's total is exact in that sense; how it is shared
+    ///   between its elements is not, so one unexpectedly slow element among quick ones shows
+    ///   as a raised mean on all of them.
     pub duration: Duration,
 }
 

@@ -22,7 +22,9 @@
 //! ([`BlockingMap::abandon`]): the attempt's thread stops counting as one of the map's drainers,
 //! the pool starts a replacement (see `pool`), and when the function returns its result is
 //! dropped and the thread goes back to the pool without touching the map again. Stopping a map
-//! with a timeout abandons its running attempts the same way.
+//! abandons its running attempts the same way: every one with a timeout, and without one every
+//! slow one (taken one at a time); attempts of a quick batch end within microseconds and keep
+//! their thread.
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
@@ -93,8 +95,8 @@ struct Queue<I> {
     /// Pool-scheduled: retryable failures put in the inbox since the driver was last woken
     /// (see `complete`). Each holds a slot of the window until the driver queues its retry.
     retry_unseen: usize,
-    /// With a timeout: the attempts running now, as (index, attempt). An attempt missing from
-    /// here when it returns was abandoned.
+    /// Timed attempts running now (every attempt with a timeout; slow ones without), as
+    /// (index, attempt). An attempt missing from here when it returns was abandoned.
     running: Vec<(usize, u32)>,
 }
 
@@ -123,7 +125,7 @@ pub(crate) struct BlockingMap<I, W: Work<I>> {
 
 impl<I: Send + 'static, W: Work<I>> BlockingMap<I, W> {
     /// Stops the map: nothing queued or unstarted will start, and their inputs are dropped.
-    /// Attempts running with a timeout are abandoned. Returns the number of elements the pool
+    /// Timed attempts still running (see `Queue::running`) are abandoned. Returns the number of elements the pool
     /// started (pool-scheduled mode).
     pub(crate) fn close(&self) -> usize {
         self.closed.store(true, Ordering::Release);
@@ -343,8 +345,15 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
             attempt,
             input,
         } = item;
-        if self.timeout.is_some() {
+        // Timed attempts (with a timeout, or slow ones, taken one at a time) are listed as
+        // running, so that stopping the map abandons them and the pool replaces their threads
+        // (see `close`). Quick batches are not: they end within microseconds, and listing them
+        // would cost two locks per element and spawn needless replacements.
+        let tracked = timed;
+        if tracked {
             lock(&self.queue).running.push((index, attempt));
+        }
+        if self.timeout.is_some() {
             *mark = Instant::now();
             self.inbox.push_quietly(Msg::Started {
                 index,
@@ -390,7 +399,7 @@ impl<I: Clone + Send + 'static, W: Work<I>> BlockingMap<I, W> {
         } else {
             Duration::ZERO
         };
-        if self.timeout.is_some() {
+        if tracked {
             let mut queue = lock(&self.queue);
             match queue.running.iter().position(|&r| r == (index, attempt)) {
                 Some(at) => {

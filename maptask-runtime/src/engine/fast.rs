@@ -71,7 +71,8 @@ struct Exception {
     status: ElementStatus,
 }
 
-/// What the map records, under one lock taken once per chunk and once per final failure.
+/// What the map records, kept in [`Claims`] under its lock (taken once per chunk, and once per
+/// final failure).
 ///
 /// Exceptions and errors come in segments, as each thread hands them in: a segment holds
 /// elements of one chunk in index order (a chunk runs its elements in order), and chunks are
@@ -574,9 +575,16 @@ impl Core {
         // Sized once: at most two runs per exception and three per chunk line, plus the two
         // around the lines.
         let runs = 2 * exceptions.iter().map(Vec::len).sum::<usize>() + 3 * chunks.len() + 2;
+        // One list (moved, not copied, when there is one segment or none).
+        let exceptions = if exceptions.len() <= 1 {
+            exceptions.into_iter().next().unwrap_or_default()
+        } else {
+            exceptions.concat()
+        };
         let mut builder = Runs {
             reports: ElementReports::with_capacity(runs),
-            exceptions: exceptions.into_iter().flatten().peekable(),
+            exceptions,
+            at: 0,
         };
         // Claimed elements outside every chunk line were running (or about to) when the map
         // stopped: cancelled, like the elements the map was running.
@@ -640,14 +648,18 @@ fn group_in_order(
 /// Builds element reports run by run, with the exceptions laid over them.
 struct Runs {
     reports: ElementReports,
-    exceptions: std::iter::Peekable<std::iter::Flatten<std::vec::IntoIter<Vec<Exception>>>>,
+    /// By index.
+    exceptions: Vec<Exception>,
+    /// The first exception not laid yet.
+    at: usize,
 }
 
 impl Runs {
     /// Reports `range` as `base`, except the exceptions in it, whose attempts each took `each`.
     fn fill(&mut self, range: Range<usize>, base: ElementReport, each: Duration) {
         let mut i = range.start;
-        while let Some(e) = self.exceptions.next_if(|e| e.index < range.end) {
+        while let Some(&e) = self.exceptions.get(self.at).filter(|e| e.index < range.end) {
+            self.at += 1;
             if e.index < i {
                 continue;
             }
@@ -749,7 +761,7 @@ unsafe fn drop_range<T>(base: *mut T, range: Range<usize>) {
 /// Which places hold what: each index below `claimed` (`Core::claims.next`) holds an output or
 /// nothing, each index above it still holds its input. With [`Optional`] every claimed place
 /// holds a value (`None` for a failure or an element that never ran). With [`Whole`], the
-/// places of the chunks recorded in `Core::record` hold outputs and no other does: a chunk
+/// places of the chunks recorded in `Claims::record` hold outputs and no other does: a chunk
 /// that ends after the map stopped drops its outputs itself (see [`RunChunk::discard`]), and
 /// every element of a recorded chunk succeeded (a failure in it would have stopped the map
 /// first).

@@ -224,3 +224,73 @@ async fn replacements_stop_at_the_bound_with_one_warning() {
     assert_eq!(outcome.result.map(|v| v.len()), Ok(2));
     assert_eq!(warnings.0.lock().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_map_without_a_timeout_gives_back_the_threads_of_its_slow_attempts() {
+    use std::sync::atomic::AtomicBool;
+    let rt = two_threads();
+    let running = Arc::new(AtomicBool::new(false));
+    // Element 1 sleeps 800 ms; element 0 fails for good once element 1 runs, which stops the
+    // map with element 1 still running. The observer keeps the map on the general engine.
+    let work = {
+        let running = Arc::clone(&running);
+        maptask_runtime::work::blocking(move |i: usize| {
+            if i == 0 {
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while !running.load(Ordering::SeqCst) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                return Err(TaskError::permanent_msg("stop"));
+            }
+            running.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(800));
+            Ok(i)
+        })
+    };
+    let began = Instant::now();
+    let outcome = rt
+        .run_map(
+            &MapSpec::new("stops"),
+            vec![0, 1],
+            work,
+            RunOptions::new().observer(crate::common::Recorder::new()),
+        )
+        .await;
+    assert!(matches!(
+        outcome.result,
+        Err(MapError::TooManyFailures { .. })
+    ));
+    assert!(began.elapsed() < Duration::from_millis(400));
+    // The abandoned attempt's thread was replaced.
+    assert_eq!(
+        rt.pool_status(),
+        PoolStatus {
+            threads: 3,
+            stuck: 1
+        }
+    );
+
+    // Two elements that can only end together (a barrier of two) need two free threads: they
+    // end long before the stuck attempt returns.
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let together = {
+        let barrier = Arc::clone(&barrier);
+        maptask_runtime::work::blocking(move |i: usize| {
+            barrier.wait();
+            Ok::<_, TaskError>(i)
+        })
+    };
+    let began = Instant::now();
+    let outcome = rt
+        .run_map(
+            &MapSpec::new("together"),
+            vec![0, 1],
+            together,
+            RunOptions::new(),
+        )
+        .await;
+    assert_eq!(outcome.result, Ok(vec![Some(0), Some(1)]));
+    let took = began.elapsed();
+    assert!(took < Duration::from_millis(500), "took {took:?}");
+    pool_settles(&rt, 2).await;
+}
