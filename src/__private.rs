@@ -273,3 +273,35 @@ pub use maptask_core::{CacheCodec, CodecError};
 /// The registry that `register_task!` fills.
 #[cfg(feature = "registry")]
 pub use maptask_runtime::registry;
+
+/// What a `#[workflow]`'s Flyte definition is built with (feature `flyte`).
+#[cfg(feature = "flyte")]
+pub mod flyte {
+    pub use crate::flyte::graph::{
+        input, invalid_node, map_node, output, task_node, workflow_def, workflow_node, Arg,
+        ArgProbe, ArgViaAnything, ArgViaSerde, FlyteWorkflow, NodeOverrides, NodeResult,
+    };
+    pub use maptask_flyte::registry::WorkflowRegistration;
+    pub use maptask_flyte::serialize::workflow::WorkflowDef;
+    pub use maptask_flyte::serialize::SerializeError;
+}
+
+/// Expands its input only with the feature `flyte`: `#[workflow]` wraps its Flyte definition
+/// in it, since a procedural macro cannot see this crate's features.
+#[cfg(feature = "flyte")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __maptask_if_flyte {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// Without the feature `flyte`, a workflow has no Flyte definition and needs no serde bound.
+#[cfg(not(feature = "flyte"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __maptask_if_flyte {
+    ($($item:tt)*) => {};
+}
+
+/// The macro `#[workflow]` wraps its Flyte definition in, by this path.
+pub use crate::__maptask_if_flyte as if_flyte;

@@ -47,9 +47,44 @@ use serde::Serialize;
 
 pub use maptask_flyte::*;
 
+pub(crate) mod graph;
+pub use graph::FlyteWorkflow;
+
 use crate::mapped::{MapTask, Tolerance};
 use maptask_core::Task;
 use serialize::{MapDef, SerializeError, TaskDef};
+
+/// The definition of `#[workflow]` `W`, for
+/// [`workflow_template`](serialize::workflow::workflow_template): every node of its body with
+/// its target, bindings and overrides, and the output's binding.
+///
+/// ```
+/// use maptask::prelude::*;
+/// use maptask::flyte::serialize::{workflow::workflow_template, Settings};
+///
+/// #[task(name = "app.wf.scale")]
+/// fn scale(x: i64, factor: i64) -> i64 {
+///     x * factor
+/// }
+///
+/// #[workflow(name = "app.wf.scale_wf")]
+/// fn scale_wf(x: Vec<i64>) -> Vec<i64> {
+///     map_task!(scale, concurrency = 4, factor = 10)(x = x)
+/// }
+///
+/// let def = maptask::flyte::workflow_def::<scale_wf>()?;
+/// let (template, tasks) = workflow_template(&def, &Settings::default())?;
+/// assert_eq!(template.nodes[0].inputs.len(), 2); // x: the workflow's input, factor: 10
+/// assert_eq!(tasks[0].id.as_ref().unwrap().name, "app.wf.map_scale_742f32c65ffd18b766fa307f8de2d47d");
+/// # Ok::<(), maptask::flyte::serialize::SerializeError>(())
+/// ```
+///
+/// Fails, naming the node and input, where the body has no Flyte equivalent: a constant whose
+/// type is not `serde::Serialize`, a destructured tuple output, a sub-workflow node.
+pub fn workflow_def<W: FlyteWorkflow>() -> Result<serialize::workflow::WorkflowDef, SerializeError>
+{
+    W::flyte_def()
+}
 
 /// The definition of task `T`, for [`serialize::task_template`].
 pub fn task_def<T>() -> TaskDef
@@ -172,6 +207,8 @@ where
         inputs,
         requests: maptask_core::Resources::NONE,
         limits: maptask_core::Resources::NONE,
+        retries: None,
+        timeout: None,
     })
 }
 
@@ -191,5 +228,7 @@ where
         inputs: inputs.into_iter().map(|(n, s)| (n.to_owned(), s)).collect(),
         requests: maptask_core::Resources::NONE,
         limits: maptask_core::Resources::NONE,
+        retries: None,
+        timeout: None,
     }
 }

@@ -171,7 +171,7 @@ pub use maptask_runtime::Runtime;
 pub use workflow::{Workflow, WorkflowCtx};
 
 /// The command line, the process backend and progress bars (feature `cli`):
-/// `fn main() -> std::process::ExitCode { maptask::cli::main() }`.
+/// `fn main() -> std::process::ExitCode { maptask::cli::main!() }`.
 #[cfg(feature = "cli")]
 pub use maptask_cli as cli;
 

@@ -294,38 +294,7 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
     /// The map's interface: each mapped parameter as a list, each bound one as itself, and the
     /// output as a list of the task's output (of optional outputs when failures are tolerated).
     pub fn interface(&self) -> Interface {
-        let task = T::interface();
-        let inputs = task
-            .inputs
-            .into_iter()
-            .map(|p| {
-                if self.mapped_names.contains(&p.name) {
-                    Param {
-                        ty: p.ty.list_of(),
-                        rust_type: leak_once(format!("Vec<{}>", p.rust_type)),
-                        ..p
-                    }
-                } else {
-                    p
-                }
-            })
-            .collect();
-        let element: TypeDesc = if K::TOLERANT {
-            task.output.optional_of()
-        } else {
-            task.output
-        };
-        let output = element.list_of();
-        let output_rust_type = if K::TOLERANT {
-            format!("Vec<Option<{}>>", success_type(task.output_rust_type))
-        } else {
-            format!("Vec<{}>", success_type(task.output_rust_type))
-        };
-        Interface {
-            inputs,
-            output,
-            output_rust_type: leak_once(output_rust_type),
-        }
+        map_interface::<T, K>(self.mapped_names)
     }
 
     /// Runs on `runtime` instead of [`Runtime::global`].
@@ -633,6 +602,57 @@ impl_call!(A0 a0 0, A1 a1 1, A2 a2 2, A3 a3 3, A4 a4 4, A5 a5 5, A6 a6 6, A7 a7 
 
 /// `task.map` or `task.map[a,b]`, with the bound names sorted so that their order in the macro
 /// does not change the name.
+/// The specification of a map of task `T` written with `parts`, without building the map: what a
+/// workflow's Flyte definition needs of its map nodes.
+#[cfg(feature = "flyte")]
+pub(crate) fn map_spec<T: Task>(parts: &MapParts) -> Result<MapSpec, SpecError> {
+    let name = match parts.name {
+        Some(name) => name.to_owned(),
+        None => default_name(T::NAME, parts.bound_names),
+    };
+    Ok(MapSpec::new(name)
+        .concurrency(parts.concurrency.unwrap_or(0))
+        .criterion(parts.criterion.resolve()?)
+        .retries(parts.retries.unwrap_or(T::METADATA.retries))
+        .timeout(parts.timeout.or(T::METADATA.timeout)))
+}
+
+/// The interface of a map of task `T` over `mapped_names`, tolerant of failures when `K` is.
+pub(crate) fn map_interface<T: Task, K: Tolerance>(mapped_names: &[&str]) -> Interface {
+    let task = T::interface();
+    let inputs = task
+        .inputs
+        .into_iter()
+        .map(|p| {
+            if mapped_names.contains(&p.name) {
+                Param {
+                    ty: p.ty.list_of(),
+                    rust_type: leak_once(format!("Vec<{}>", p.rust_type)),
+                    ..p
+                }
+            } else {
+                p
+            }
+        })
+        .collect();
+    let element: TypeDesc = if K::TOLERANT {
+        task.output.optional_of()
+    } else {
+        task.output
+    };
+    let output = element.list_of();
+    let output_rust_type = if K::TOLERANT {
+        format!("Vec<Option<{}>>", success_type(task.output_rust_type))
+    } else {
+        format!("Vec<{}>", success_type(task.output_rust_type))
+    };
+    Interface {
+        inputs,
+        output,
+        output_rust_type: leak_once(output_rust_type),
+    }
+}
+
 fn default_name(task: &str, bound: &[&str]) -> String {
     if bound.is_empty() {
         return format!("{task}.map");

@@ -27,6 +27,9 @@ pub enum Command {
     Run(RunArgs),
     /// Prints a workflow's graph.
     Graph(GraphArgs),
+    /// Writes the files that run tasks and workflows elsewhere: Flyte's (as `pyflyte
+    /// serialize`), or a workflow's map nodes as Kubernetes Jobs or AWS Batch requests.
+    Serialize(Box<SerializeArgs>),
     /// The Flyte container entrypoint of one element of a map task (like
     /// `pyflyte-map-execute`); the process backend runs it too.
     #[command(name = "map-execute")]
@@ -118,6 +121,77 @@ pub struct EntrypointArgs {
     /// --resolver maptask -- [vars <a,b>] task-name <name>`.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     pub args: Vec<String>,
+}
+
+/// What `serialize` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// Flyte: `NN_<name>_1.pb` (TaskSpec), `_2.pb` (WorkflowSpec) and `_3.pb` (LaunchPlan), as
+    /// `pyflyte serialize` writes them, for `flytectl register files`.
+    Flyte,
+    /// Kubernetes: `<node>.job.json` (an Indexed Job) and `<node>.collect.json` (its collector)
+    /// for each map node of one workflow (cargo feature `cluster`).
+    K8s,
+    /// AWS Batch: `<node>.jobdef.json`, `<node>.submit.json` and `<node>.collect.json` for each
+    /// map node of one workflow (cargo feature `cluster`).
+    Batch,
+}
+
+/// `serialize`.
+#[derive(Debug, Args)]
+pub struct SerializeArgs {
+    /// The tasks and workflows to write; every registered one when none is named. `k8s` and
+    /// `batch` take exactly one workflow.
+    pub names: Vec<String>,
+    /// What to write for.
+    #[arg(long, value_enum)]
+    pub target: Target,
+    /// The directory to write into (created if missing). Files are written to a temporary
+    /// directory first, so a failure leaves nothing behind.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The container image that holds this program.
+    #[arg(long)]
+    pub image: String,
+    /// The path of this program inside the image; `/usr/local/bin/<this program's file name>`
+    /// by default.
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<String>,
+    /// Flyte: the project of the ids (empty by default, as `pyflyte serialize` leaves it for
+    /// `flytectl register files` to fill in).
+    #[arg(long, default_value = "")]
+    pub project: String,
+    /// Flyte: the domain of the ids (empty by default).
+    #[arg(long, default_value = "")]
+    pub domain: String,
+    /// Flyte: the version of the ids (empty by default).
+    #[arg(long, default_value = "")]
+    pub version: String,
+    /// `k8s`, `batch`: where each map node's data lives, `s3://bucket/prefix` or
+    /// `file:///path`: its inputs at `<URI>/<node>/inputs.pb`, its outputs under
+    /// `<URI>/<node>/out/`.
+    #[arg(long, value_name = "URI")]
+    pub run_uri: Option<String>,
+    /// `k8s`, `batch`: the number of elements of each map node: `N` for every one, or `NODE=N`
+    /// for one (repeat).
+    #[arg(long = "size", value_name = "[NODE=]N")]
+    pub size: Vec<String>,
+    /// `k8s`: the namespace of the Jobs (kubectl's current one when absent).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// `k8s`: a Secret whose keys become the containers' environment (e.g. the S3 keys); only
+    /// its name is written.
+    #[arg(long, value_name = "NAME")]
+    pub k8s_secret: Option<String>,
+    /// `k8s`: the service account the pods run as.
+    #[arg(long, value_name = "NAME")]
+    pub service_account: Option<String>,
+    /// `batch`: the job queue to submit to (required for `batch`).
+    #[arg(long, value_name = "QUEUE")]
+    pub job_queue: Option<String>,
+    /// `batch`: the IAM role the containers assume (`jobRoleArn`).
+    #[arg(long, value_name = "ARN")]
+    pub job_role_arn: Option<String>,
 }
 
 /// `cache`.

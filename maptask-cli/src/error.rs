@@ -119,6 +119,30 @@ pub enum CliError {
     /// The run was interrupted (Ctrl-C) and stopped.
     #[error("interrupted; the run was cancelled and every child process stopped")]
     Interrupted,
+    /// A flag of `serialize` is missing or wrong for its target.
+    #[error("{0}")]
+    Usage(String),
+    /// What was asked for cannot be written (a task that cannot cross to Flyte, a map over a
+    /// target's limits); the message names it.
+    #[error("cannot serialize: {0}")]
+    CannotSerialize(String),
+    /// The target needs a cargo feature this program was built without.
+    #[error("`--target {target}` needs the cargo feature `{feature}` of `maptask`, which this program was built without; enable it (`maptask = {{ features = [\"cli\", \"{feature}\"] }}`) and rebuild")]
+    FeatureMissing {
+        /// The target asked for.
+        target: &'static str,
+        /// The feature it needs.
+        feature: &'static str,
+    },
+    /// The output directory cannot be written.
+    #[error("cannot write into {}: {error}", path.display())]
+    OutDir {
+        /// The directory, or the file in it, that failed.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        error: std::io::Error,
+    },
     /// `cache …` or `run --cache-dir` in a program built without the cache.
     #[error("`{what}`: this program was built without maptask's `cache` feature, so it has no cache; enable it (`maptask = {{ features = [\"cli\", \"cache\"] }}`) and rebuild")]
     NoCacheFeature {
@@ -131,7 +155,8 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// 2 for bad input, 1 for a failed run or an I/O error, 130 after Ctrl-C.
+    /// 2 for bad input (an unwritable `--out` of `serialize` included), 1 for a failed run or an
+    /// I/O error, 130 after Ctrl-C.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::UnknownEntity { .. }
@@ -144,6 +169,10 @@ impl CliError {
             | CliError::WrongType { .. }
             | CliError::InputsFile { .. }
             | CliError::NotRunnable { .. }
+            | CliError::Usage(_)
+            | CliError::CannotSerialize(_)
+            | CliError::FeatureMissing { .. }
+            | CliError::OutDir { .. }
             | CliError::NoCacheFeature { .. } => EXIT_USAGE,
             CliError::RunFailed { .. } | CliError::Io { .. } | CliError::Other(_) => EXIT_FAILURE,
             CliError::Interrupted => EXIT_INTERRUPTED,

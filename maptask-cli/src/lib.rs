@@ -9,8 +9,10 @@
 //! ```
 //!
 //! Subcommands: `list`, `run <workflow or task> --input name=<json> … [--backend
-//! local|process]`, `graph <workflow>`, `cache stats` and `cache clear [--task NAME]` (with the
-//! `cache` feature), and the Flyte container entrypoints `map-execute` and `execute`; `--help` on each, `--version`, and logs on stderr through `RUST_LOG`. Bad input exits with
+//! local|process]`, `graph <workflow>`, `serialize --target flyte|k8s|batch …`, `cache stats`
+//! and `cache clear [--task NAME]` (with the `cache` feature), and the Flyte container
+//! entrypoints `map-execute` and `execute`; `--help` on each, `--version`, and logs on stderr
+//! through `RUST_LOG`. Bad input exits with
 //! code 2 and a message that names the input, its Rust type and what was wrong; a failed run
 //! exits with 1 and the error chain.
 //!
@@ -43,12 +45,39 @@ use crate::args::{Cli, Command};
 use crate::error::CliError;
 
 /// Runs the command line on this process's arguments; returns the exit code.
+///
+/// `--version` prints only maptask's version here, since a library cannot see the version of
+/// the crate that calls it; [`main!`] prints the program's own version too.
 pub fn main() -> ExitCode {
     main_from(std::env::args_os())
 }
 
+/// Runs the command line, with `--version` printing the program's own version: write
+/// `fn main() -> std::process::ExitCode { maptask::cli::main!() }`. The version is the calling
+/// crate's `CARGO_PKG_VERSION`, read where the macro is expanded.
+#[macro_export]
+macro_rules! main {
+    () => {
+        $crate::main_with_version(::core::env!("CARGO_PKG_VERSION"))
+    };
+}
+
+/// Runs the command line on this process's arguments, with `--version` printing `version` (the
+/// program's own, usually through [`main!`]) beside maptask's.
+pub fn main_with_version(version: &str) -> ExitCode {
+    run(std::env::args_os(), Some(version))
+}
+
 /// Runs the command line on `args` (the first is the program's name).
 pub fn main_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    run(args, None)
+}
+
+fn run<I, T>(args: I, version: Option<&str>) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -71,10 +100,12 @@ where
             || "maptask".to_owned(),
             |n| n.to_string_lossy().into_owned(),
         );
-    let command =
-        Cli::command()
-            .name(name)
-            .version(concat!("(maptask ", env!("CARGO_PKG_VERSION"), ")"));
+    let maptask = concat!("(maptask ", env!("CARGO_PKG_VERSION"), ")");
+    let version = match version {
+        Some(own) => format!("{own} {maptask}"),
+        None => maptask.to_owned(),
+    };
+    let command = Cli::command().name(name).version(version);
     let cli = match command
         .try_get_matches_from(args)
         .and_then(|matches| Cli::from_arg_matches(&matches))
@@ -105,6 +136,7 @@ pub fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::List(args) => commands::list::run(args, out),
         Command::Run(args) => commands::run::run(args, out),
         Command::Graph(args) => commands::graph::run(args, out),
+        Command::Serialize(args) => commands::serialize::run(args, out),
         // `main_from` hands these to the Flyte entrypoint before clap; here they come only from
         // a caller of `dispatch`.
         Command::MapExecute(args) => entrypoint("map-execute", &args.args),

@@ -123,6 +123,9 @@ pub struct TaskDef {
     pub interface: Interface,
     /// The metadata.
     pub metadata: Metadata,
+    /// The inputs left out of the cache key (`cache_ignore = [...]`), in declaration order;
+    /// written as `cache_ignore_input_vars`.
+    pub cache_ignore: Vec<String>,
 }
 
 impl TaskDef {
@@ -132,6 +135,9 @@ impl TaskDef {
             name: T::NAME.to_owned(),
             interface: T::interface(),
             metadata: T::METADATA,
+            cache_ignore: T::cache_codec()
+                .map(|codec| codec.ignore.iter().map(|s| (*s).to_owned()).collect())
+                .unwrap_or_default(),
         }
     }
 
@@ -176,6 +182,7 @@ impl MapDef {
     ///     name: "app.wf.scale".into(),
     ///     interface: Interface { inputs: vec![], output: TypeDesc::Unit, output_rust_type: "()" },
     ///     metadata: Metadata::DEFAULT,
+    ///     cache_ignore: vec![],
     /// };
     /// let map = MapDef { interface: task.interface.clone(), task, bound: vec!["factor".into()], spec: MapSpec::new("m") };
     /// assert_eq!(map.flyte_name(), "app.wf.map_scale_742f32c65ffd18b766fa307f8de2d47d");
@@ -256,7 +263,7 @@ fn interface_of(task: &str, interface: &Interface) -> Result<TypedInterface, Ser
     )
 }
 
-fn duration(d: Duration) -> prost_types::Duration {
+pub(crate) fn duration(d: Duration) -> prost_types::Duration {
     prost_types::Duration {
         seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         nanos: d.subsec_nanos() as i32,
@@ -264,11 +271,17 @@ fn duration(d: Duration) -> prost_types::Duration {
 }
 
 /// Task metadata as flytekit writes it, with `retries` and `timeout` given (a map's own).
-fn task_metadata(meta: &Metadata, retries: u32, timeout: Option<Duration>) -> TaskMetadata {
+fn task_metadata(task: &TaskDef, retries: u32, timeout: Option<Duration>) -> TaskMetadata {
+    let meta = &task.metadata;
     TaskMetadata {
+        // Flyte hashes the inputs minus these into the cache key, as maptask's cache does.
+        cache_ignore_input_vars: if meta.cache_version.is_some() {
+            task.cache_ignore.clone()
+        } else {
+            Vec::new()
+        },
         discoverable: meta.cache_version.is_some(),
         discovery_version: meta.cache_version.unwrap_or_default().to_owned(),
-        cache_ignore_input_vars: meta.cache_ignore.iter().map(|v| (*v).to_owned()).collect(),
         runtime: Some(RuntimeMetadata {
             r#type: runtime_metadata::RuntimeType::FlyteSdk as i32,
             version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -334,7 +347,7 @@ pub fn task_template(task: &TaskDef, settings: &Settings) -> Result<TaskTemplate
         id: Some(identifier(ResourceType::Task, task.flyte_name(), settings)),
         r#type: "container".to_owned(),
         metadata: Some(task_metadata(
-            &task.metadata,
+            task,
             task.metadata.retries,
             task.metadata.timeout,
         )),
@@ -407,11 +420,7 @@ pub fn map_task_template(
         id: Some(identifier(ResourceType::Task, map.flyte_name(), settings)),
         r#type: "container_array".to_owned(),
         task_type_version: 1,
-        metadata: Some(task_metadata(
-            &task.metadata,
-            map.spec.retries,
-            map.spec.timeout,
-        )),
+        metadata: Some(task_metadata(task, map.spec.retries, map.spec.timeout)),
         interface: Some(interface_of(&task.name, &map.interface)?),
         custom: Some(array_job(&map.spec)),
         target: Some(task_template::Target::Container(container(

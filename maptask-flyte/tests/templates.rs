@@ -383,11 +383,334 @@ fn task_metadata_resources_and_env_map_to_flyte() {
     assert_eq!(out.r#type.as_ref(), Some(&expected));
 }
 
+// --- `#[workflow]` → WorkflowTemplate, through the macro -------------------------------------
+
+/// `my_wf` of the fixtures: the seed's map, with a node-level resource request.
+#[workflow(name = "app.wf.my_wf")]
+fn my_wf(x: Vec<i64>) -> Vec<Option<Option<String>>> {
+    map_task!(
+        my_mappable_task,
+        retries = 1,
+        concurrency = 10,
+        min_success_ratio = 0.75
+    )(a = x)
+    .with_overrides(requests(cpu = "10M"))
+}
+
+/// `scale_wf`: a bound constant.
+#[workflow(name = "app.wf.scale_wf")]
+fn scale_wf(x: Vec<i64>) -> Vec<i64> {
+    map_task!(scale, concurrency = 4, factor = 10)(x = x)
+}
+
+/// `flaky_wf`.
+#[workflow(name = "app.wf.flaky_wf")]
+fn flaky_wf(x: Vec<i64>) -> Vec<Option<Option<String>>> {
+    map_task!(my_flaky_task, concurrency = 10, min_success_ratio = 0.5)(a = x)
+}
+
+/// `flaky_plain_wf`.
+#[workflow(name = "app.wf.flaky_plain_wf")]
+fn flaky_plain_wf(x: Vec<i64>) -> Vec<Option<String>> {
+    map_task!(
+        my_flaky_plain_task,
+        concurrency = 10,
+        min_success_ratio = 0.5
+    )(a = x)
+}
+
+#[test]
+fn workflow_macro_templates_equal_flytekits() {
+    use maptask::flyte::workflow_def;
+    let defs = [
+        workflow_def::<my_wf>().unwrap(),
+        workflow_def::<scale_wf>().unwrap(),
+        workflow_def::<flaky_wf>().unwrap(),
+        workflow_def::<flaky_plain_wf>().unwrap(),
+    ];
+    for ((_, by_hand), from_macro) in workflows().into_iter().zip(defs) {
+        // The definition the macro builds is the one written by hand for the fixtures…
+        assert_eq!(from_macro, by_hand, "{}", by_hand.name);
+        // …so its template is flytekit's, and the registry finds it by name.
+        let (ours, _) = workflow_template(&from_macro, &settings()).unwrap();
+        let file = from_macro.name.trim_start_matches("app.wf.");
+        let theirs = WorkflowTemplate::decode(
+            fixture(&format!("templates/{file}.workflow_template.pb")).as_slice(),
+        )
+        .unwrap();
+        assert_eq!(ours, theirs, "{file}");
+        let registered = maptask::flyte::registry::workflow_def(&from_macro.name)
+            .expect("registered")
+            .unwrap();
+        assert_eq!(registered, from_macro);
+    }
+}
+
+#[task(name = "app.wf.total")]
+fn total(xs: Vec<i64>) -> i64 {
+    xs.iter().sum()
+}
+
+/// Constants everywhere a value goes: a `let` constant bound in a map, literal task arguments,
+/// and a node output passed on.
+#[workflow(name = "app.wf.const_wf")]
+fn const_wf(xs: Vec<i64>) -> i64 {
+    let k = 3;
+    let scaled = map_task!(scale, concurrency = 2, factor = k)(x = xs);
+    let seven = scale(7, 10);
+    let sum = total(scaled);
+    scale(x = sum, factor = seven)
+}
+
+fn literal_int(v: i64) -> Source {
+    use maptask::flyte::literal::to_literal;
+    Source::Literal(Box::new(to_literal(&v, &i64::type_desc()).unwrap()))
+}
+
+#[test]
+fn workflow_macro_binds_constants_inputs_and_outputs() {
+    let def = maptask::flyte::workflow_def::<const_wf>().unwrap();
+    let ids: Vec<&str> = def.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["scaled", "seven", "sum", "n3"]);
+    let input = |n: usize| def.nodes[n].inputs.clone();
+    assert_eq!(
+        input(0),
+        [
+            ("x".to_owned(), Source::Input("xs".into())),
+            ("factor".to_owned(), literal_int(3))
+        ]
+    );
+    assert_eq!(
+        input(1),
+        [
+            ("x".to_owned(), literal_int(7)),
+            ("factor".to_owned(), literal_int(10))
+        ]
+    );
+    assert_eq!(input(2), [("xs".to_owned(), Source::Node("scaled".into()))]);
+    assert_eq!(
+        input(3),
+        [
+            ("x".to_owned(), Source::Node("sum".into())),
+            ("factor".to_owned(), Source::Node("seven".into()))
+        ]
+    );
+    assert_eq!(def.output_source, Some(Source::Node("n3".into())));
+    assert!(
+        matches!(&def.nodes[0].target, Target::Map(m) if m.bound == ["factor"] && m.spec.concurrency == 2)
+    );
+    // The template binds the literals as scalars, the rest as promises.
+    let (template, tasks) = workflow_template(&def, &settings()).unwrap();
+    assert_eq!(tasks.len(), 3, "the map, scale and total, each once");
+    use maptask::flyte::proto::core::binding_data::Value;
+    let binding = |node: usize, var: &str| {
+        template.nodes[node]
+            .inputs
+            .iter()
+            .find(|b| b.var == var)
+            .and_then(|b| b.binding.clone())
+            .and_then(|b| b.value)
+            .unwrap()
+    };
+    assert!(matches!(binding(1, "x"), Value::Scalar(_)));
+    assert!(
+        matches!(binding(3, "factor"), Value::Promise(p) if p.node_id == "seven" && p.var == "o0")
+    );
+    assert!(matches!(binding(0, "x"), Value::Promise(p) if p.node_id.is_empty() && p.var == "xs"));
+    // The workflow's output is the last node's.
+    assert!(matches!(
+        template.outputs[0].binding.clone().unwrap().value.unwrap(),
+        Value::Promise(p) if p.node_id == "n3"
+    ));
+}
+
+/// A constant output and node-level overrides.
+#[workflow(name = "app.wf.overrides_wf")]
+fn overrides_wf(x: i64) -> i64 {
+    let y = scale(x, 2).with_overrides(
+        retries = 4,
+        timeout = "1m30s",
+        requests(cpu = "2"),
+        limits(mem = "1Gi"),
+    );
+    let _scaled = map_task!(scale, factor = 3)(x = vec![1, 2]).with_overrides(
+        retries = 2,
+        timeout = "10s",
+        concurrency = 5,
+    );
+    y
+}
+
+#[test]
+fn workflow_macro_writes_overrides() {
+    use maptask::flyte::proto::core::{node, resources::ResourceName};
+    let def = maptask::flyte::workflow_def::<overrides_wf>().unwrap();
+    let (template, _) = workflow_template(&def, &settings()).unwrap();
+    let node0 = &template.nodes[0];
+    let meta = node0.metadata.clone().unwrap();
+    assert_eq!(meta.retries.unwrap().retries, 4);
+    assert_eq!(
+        meta.timeout,
+        Some(prost_types::Duration {
+            seconds: 90,
+            nanos: 0
+        })
+    );
+    let Some(node::Target::TaskNode(task)) = &node0.target else {
+        panic!("not a task node")
+    };
+    let resources = task.overrides.clone().unwrap().resources.unwrap();
+    assert_eq!(resources.requests[0].name(), ResourceName::Cpu);
+    assert_eq!(resources.requests[0].value, "2");
+    assert_eq!(resources.limits[0].name(), ResourceName::Memory);
+    assert_eq!(resources.limits[0].value, "1Gi");
+    // A map node's overrides are the map's own: per-element retries and timeout, parallelism.
+    let Target::Map(map) = &def.nodes[1].target else {
+        panic!("not a map")
+    };
+    assert_eq!(
+        (map.spec.retries, map.spec.timeout, map.spec.concurrency),
+        (2, Some(std::time::Duration::from_secs(10)), 5)
+    );
+    assert_eq!(
+        def.nodes[1].inputs[0],
+        (
+            "x".to_owned(),
+            Source::Literal(Box::new(
+                maptask::flyte::literal::to_literal(&vec![1i64, 2], &Vec::<i64>::type_desc())
+                    .unwrap()
+            ))
+        )
+    );
+    assert_eq!(
+        template.nodes[1]
+            .metadata
+            .clone()
+            .unwrap()
+            .retries
+            .unwrap()
+            .retries,
+        2
+    );
+}
+
+/// A type that is not serde: the workflow compiles and runs; only its Flyte definition fails.
+#[derive(Debug, Clone)]
+struct Celsius(f64);
+
+impl Describe for Celsius {
+    fn type_desc() -> TypeDesc {
+        TypeDesc::Float { bits: 64 }
+    }
+}
+
+#[task(name = "app.wf.warm")]
+fn warm(t: Celsius) -> f64 {
+    t.0 + 1.0
+}
+
+#[task(name = "app.wf.pair")]
+fn pair(x: i64) -> (i64, i64) {
+    (x, x + 1)
+}
+
+#[workflow(name = "app.wf.warm_wf")]
+fn warm_wf() -> f64 {
+    warm(Celsius(20.0))
+}
+
+#[workflow(name = "app.wf.pair_wf")]
+fn pair_wf(x: i64) -> i64 {
+    let (a, _b) = pair(x);
+    scale(a, 2)
+}
+
+#[test]
+fn what_flyte_cannot_bind_fails_at_serialization_naming_the_node() {
+    let error = maptask::flyte::workflow_def::<warm_wf>()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("workflow `app.wf.warm_wf`: node `n0`, input `t`: a constant of type `templates::Celsius`, which is not `serde::Serialize`"),
+        "{error}"
+    );
+    let error = maptask::flyte::workflow_def::<pair_wf>()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("node `n1`, input `x`: an element of a destructured tuple output"),
+        "{error}"
+    );
+    // Both still run.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(warm_wf()).unwrap(), 21.0);
+    assert_eq!(rt.block_on(pair_wf(4)).unwrap(), 8);
+}
+
+#[task(name = "app.wf.keyed", cache = "1.0", cache_ignore = ["verbose"])]
+fn keyed(x: i64, verbose: bool) -> i64 {
+    if verbose {
+        eprintln!("{x}");
+    }
+    x
+}
+
 /// Cached, with one input left out of the key.
 #[task(name = "app.wf.cached", cache = "3.1", cache_ignore = ["verbose"])]
 fn cached(x: i64, verbose: bool) -> i64 {
     let _ = verbose;
     x
+}
+
+#[test]
+fn cache_ignore_becomes_cache_ignore_input_vars() {
+    use maptask::flyte::serialize::task_template;
+    let t = task_template(&maptask::flyte::task_def::<keyed>(), &settings()).unwrap();
+    let m = t.metadata.unwrap();
+    assert!(m.discoverable);
+    assert_eq!(m.cache_ignore_input_vars, ["verbose"]);
+    let map = map_task!(keyed, verbose = false);
+    let t = map_task_template(&map_def(&map).unwrap(), &settings()).unwrap();
+    assert_eq!(t.metadata.unwrap().cache_ignore_input_vars, ["verbose"]);
+    // Not cached: nothing to ignore.
+    let t = task_template(&maptask::flyte::task_def::<scale>(), &settings()).unwrap();
+    assert!(t.metadata.unwrap().cache_ignore_input_vars.is_empty());
+}
+
+#[test]
+fn registry_packages_registered_entities_and_refuses_what_cannot_cross() {
+    use maptask::flyte::registry::{package, PackageError};
+    let files = package(&["app.wf.scale_wf", "app.wf.total"], &settings())
+        .unwrap()
+        .files();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "00_app.wf.total_1.pb",
+            "01_app.wf.map_scale_742f32c65ffd18b766fa307f8de2d47d_1.pb",
+            "02_app.wf.scale_wf_2.pb",
+            "03_app.wf.scale_wf_3.pb"
+        ]
+    );
+    let error = package(&["app.wf.warm"], &settings()).unwrap_err();
+    assert!(matches!(&error, PackageError::NotPortable { task, .. } if task == "app.wf.warm"));
+    assert!(
+        error
+            .to_string()
+            .starts_with("task `app.wf.warm` cannot cross to Flyte: its inputs (Celsius)"),
+        "{error}"
+    );
+    let error = package(&["app.wf.nope"], &settings()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("no task or workflow named `app.wf.nope` is linked into this binary"),
+        "{error}"
+    );
 }
 
 #[test]

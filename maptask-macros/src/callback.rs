@@ -5,7 +5,11 @@
 //! * `args = { … }` and optionally `call = { a = x, … }`: a `map_task!`;
 //! * `inputs = { x, y }` or `inputs = { a = x, b = y }`: the inputs of a task or sub-workflow
 //!   call in a `#[workflow]`, type-checked one by one and ordered as declared;
-//! * `graph_node = { id, is_map, requests, limits }`: the callee's node in a workflow's graph.
+//! * `graph_node = { id, is_map, requests, limits }`: the callee's node in a workflow's graph;
+//! * `flyte_node = { id = "…", overrides = { … }, inputs = { … } }` and `flyte_map = { id = "…",
+//!   overrides = { … }, args = { … }, call = { … } }`: the callee's node in a workflow's Flyte
+//!   definition (see `workflow/flyte.rs`), each value an `Arg` expression or a constant marked
+//!   `__maptask_const(…)`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -33,6 +37,23 @@ enum Mode {
     Inputs(CallArgs),
     /// A workflow graph's node for this callee: `id, is_map, requests, limits`.
     GraphNode(TokenStream),
+    /// A node of a workflow's Flyte definition that calls this task or workflow.
+    FlyteNode {
+        head: FlyteHead,
+        inputs: CallArgs,
+    },
+    /// A node of a workflow's Flyte definition that maps this task.
+    FlyteMap {
+        head: FlyteHead,
+        args: MapArgs,
+        call: CallArgs,
+    },
+}
+
+/// The node id and the `NodeOverrides` expression of a Flyte node.
+pub struct FlyteHead {
+    id: syn::LitStr,
+    overrides: TokenStream,
 }
 
 struct Input {
@@ -84,6 +105,40 @@ impl Parse for Input {
         let mode = if mode_ident == "inputs" {
             keyword(input, "inputs")?;
             Mode::Inputs(braced_call_args(input)?)
+        } else if mode_ident == "flyte_node" || mode_ident == "flyte_map" {
+            keyword(input, &mode_ident.to_string())?;
+            let content;
+            syn::braced!(content in input);
+            keyword(&content, "id")?;
+            let id = content.parse()?;
+            content.parse::<Token![,]>()?;
+            keyword(&content, "overrides")?;
+            let overrides;
+            syn::braced!(overrides in content);
+            let head = FlyteHead {
+                id,
+                overrides: overrides.parse()?,
+            };
+            content.parse::<Token![,]>()?;
+            if mode_ident == "flyte_node" {
+                keyword(&content, "inputs")?;
+                Mode::FlyteNode {
+                    head,
+                    inputs: braced_call_args(&content)?,
+                }
+            } else {
+                keyword(&content, "args")?;
+                let args_tokens;
+                syn::braced!(args_tokens in content);
+                let args = args_tokens.parse()?;
+                content.parse::<Token![,]>()?;
+                keyword(&content, "call")?;
+                Mode::FlyteMap {
+                    head,
+                    args,
+                    call: braced_call_args(&content)?,
+                }
+            }
         } else if mode_ident == "graph_node" {
             keyword(input, "graph_node")?;
             let content;
@@ -150,6 +205,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
             let (krate, path) = (&input.krate, &input.path);
             Ok(quote!(#krate::__private::graph_node::<#path>(#args)))
         }
+        Mode::FlyteNode { head, inputs } => Ok(flyte_node(&input, head, inputs)),
+        Mode::FlyteMap { head, args, call } => Ok(flyte_map(&input, head, args, call)),
     };
     result.unwrap_or_else(expression_error)
 }
@@ -188,6 +245,134 @@ fn expand_inputs(input: &Input, call: &CallArgs) -> syn::Result<TokenStream> {
             #node((#(#locals,)*))
         }
     })
+}
+
+/// A task node of a Flyte definition. A call with errors, which the workflow's run reports,
+/// becomes a node that fails to serialize, so that no error is reported twice.
+fn flyte_node(input: &Input, head: &FlyteHead, call: &CallArgs) -> TokenStream {
+    let (krate, path) = (&input.krate, &input.path);
+    let private = quote!(#krate::__private);
+    let FlyteHead { id, overrides } = head;
+    if input.kind == Kind::Workflow {
+        return quote!(#private::flyte::workflow_node::<#path>(#id));
+    }
+    let Ok(ordered) = call.order(path, &input.params, "argument") else {
+        return invalid(&private, id);
+    };
+    let mut lets = Vec::new();
+    let mut pairs = Vec::new();
+    for (i, (value, param)) in ordered.iter().zip(&input.params).enumerate() {
+        let local = format_ident!("__maptask_arg{}", i);
+        lets.push(flyte_arg(&private, path, i, false, value, &local));
+        let name = param.to_string();
+        pairs.push(quote!((#name, (&&#private::flyte::ArgProbe(#local)).maptask_source())));
+    }
+    quote! {{
+        #(#lets)*
+        #private::flyte::task_node::<#path>(#id, ::std::vec![#(#pairs),*], #overrides)
+    }}
+}
+
+/// A map node of a Flyte definition: its options as `map_task!` reads them, its mapped and
+/// bound inputs as sources.
+fn flyte_map(input: &Input, head: &FlyteHead, args: &MapArgs, call: &CallArgs) -> TokenStream {
+    let (krate, path) = (&input.krate, &input.path);
+    let private = quote!(#krate::__private);
+    let FlyteHead { id, overrides } = head;
+    let plan = match map::validate::validate(path, &input.params, args) {
+        Ok((plan, None)) => plan,
+        _ => return invalid(&private, id),
+    };
+    let mapped: Vec<Ident> = plan
+        .params
+        .iter()
+        .filter(|p| matches!(p.feed, map::Feed::Mapped))
+        .map(|p| p.name.clone())
+        .collect();
+    let Ok(ordered) = call.order(path, &mapped, "mapped input") else {
+        return invalid(&private, id);
+    };
+    let mut ordered = ordered.into_iter();
+    let (mut lets, mut pairs) = (Vec::new(), Vec::new());
+    let (mut mapped_names, mut bound_names) = (Vec::new(), Vec::new());
+    for (i, param) in plan.params.iter().enumerate() {
+        let local = format_ident!("__maptask_arg{}", i);
+        let name = param.name.to_string();
+        let arg = match &param.feed {
+            map::Feed::Mapped => {
+                mapped_names.push(name.clone());
+                match ordered.next() {
+                    Some(value) => flyte_arg(&private, path, i, true, &value, &local),
+                    None => return invalid(&private, id),
+                }
+            }
+            map::Feed::Bound(value) => {
+                bound_names.push(name.clone());
+                flyte_arg(&private, path, i, false, value, &local)
+            }
+        };
+        lets.push(arg);
+        pairs.push(quote!((#name, (&&#private::flyte::ArgProbe(#local)).maptask_source())));
+    }
+    let tolerance = map::expand::tolerance(&private, &plan);
+    let parts = map::expand::parts(&private, &plan, &mapped_names, &bound_names);
+    quote! {{
+        #(#lets)*
+        #private::flyte::map_node::<#path, #tolerance>(#id, #parts, ::std::vec![#(#pairs),*], #overrides)
+    }}
+}
+
+fn invalid(private: &TokenStream, id: &syn::LitStr) -> TokenStream {
+    quote!(#private::flyte::invalid_node(#id, "its call does not compile"))
+}
+
+/// `let local: Arg<parameter type> = …;` for one input of a Flyte node (a `Vec` of it for a
+/// mapped input). A constant is checked against the type with the tokens and spans that the
+/// workflow's run uses, so a wrong one is reported once.
+fn flyte_arg(
+    private: &TokenStream,
+    path: &syn::Path,
+    i: usize,
+    mapped: bool,
+    value: &Expr,
+    local: &Ident,
+) -> TokenStream {
+    let Some(constant) = const_marker(value) else {
+        let ty = param_type(private, path, i, mapped);
+        return quote!(let #local: #private::flyte::Arg<#ty> = #value;);
+    };
+    let typed = if mapped {
+        quote_spanned! {constant.span()=>
+            #[allow(unused_braces)]
+            let #local: ::std::vec::Vec<<#path as #private::TaskParam<#i>>::Type> = #constant;
+        }
+    } else {
+        quote_spanned! {constant.span()=>
+            #[allow(unused_braces)]
+            let #local: <#path as #private::TaskParam<#i>>::Type = #constant;
+        }
+    };
+    quote! {
+        #typed
+        let #local = #private::flyte::Arg::Const(#local);
+    }
+}
+
+fn param_type(private: &TokenStream, path: &syn::Path, i: usize, mapped: bool) -> TokenStream {
+    if mapped {
+        quote!(::std::vec::Vec<<#path as #private::TaskParam<#i>>::Type>)
+    } else {
+        quote!(<#path as #private::TaskParam<#i>>::Type)
+    }
+}
+
+/// The expression inside `__maptask_const(…)`, the workflow macro's mark of a constant.
+fn const_marker(value: &Expr) -> Option<&Expr> {
+    let Expr::Call(call) = value else { return None };
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    (func.path.is_ident("__maptask_const") && call.args.len() == 1).then(|| &call.args[0])
 }
 
 impl CallArgs {
@@ -273,10 +458,13 @@ impl CallArgs {
     }
 }
 
-/// Errors where an expression is expected: each `compile_error!` becomes a statement of a block,
-/// which then diverges, so that its type fits wherever the expression stood and no second error
-/// follows from the first.
+/// Errors where an expression is expected. The last `compile_error!` is the block's value: an
+/// expression that failed to expand has rustc's error type, which fits wherever the expression
+/// stood without a second error, and, unlike a diverging block, leaves the code after it
+/// reachable (no "unreachable statement" warning).
 pub fn expression_error(error: syn::Error) -> TokenStream {
-    let errors = error.into_iter().map(|e| e.to_compile_error());
-    quote!({ #(#errors;)* ::core::unreachable!() })
+    let mut errors: Vec<TokenStream> = error.into_iter().map(|e| e.to_compile_error()).collect();
+    let last = errors.pop();
+    // Parenthesized: a braced macro call at the start of a statement would be a statement.
+    quote!({ #(#errors;)* (#last) })
 }

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod graph;
 pub mod list;
 pub mod run;
+pub mod serialize;
 
 use maptask_runtime::registry::{self, RegistryError, TaskEntry};
 

@@ -47,6 +47,12 @@ pub struct NodeDef {
     pub requests: Resources,
     /// Resource limits set on the node.
     pub limits: Resources,
+    /// Retries set on the node (`.with_overrides(retries = …)`), written to the node's
+    /// metadata; `None` keeps the target's own.
+    pub retries: Option<u32>,
+    /// A timeout set on the node (`.with_overrides(timeout = …)`), written to the node's
+    /// metadata.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// A workflow: its inputs, nodes and output.
@@ -73,10 +79,10 @@ impl NodeDef {
     }
 
     fn retries(&self) -> u32 {
-        match &self.target {
+        self.retries.unwrap_or(match &self.target {
             Target::Task(t) => t.metadata.retries,
             Target::Map(m) => m.spec.retries,
-        }
+        })
     }
 }
 
@@ -177,17 +183,31 @@ pub fn workflow_template(
                 retries: Some(RetryStrategy {
                     retries: def.retries(),
                 }),
+                timeout: def.timeout.map(super::duration),
                 ..NodeMetadata::default()
             }),
             inputs,
             target: Some(node::Target::TaskNode(TaskNode {
                 overrides: Some(overrides),
-                reference: Some(task_node::Reference::ReferenceId(id)),
+                reference: Some(task_node::Reference::ReferenceId(id.clone())),
             })),
             ..Node::default()
         });
-        if !tasks.iter().any(|t| t.id == template.id) {
-            tasks.push(template);
+        match tasks.iter().find(|t| t.id == template.id) {
+            None => tasks.push(template),
+            Some(known) if *known == template => {}
+            // Flyte registers one template per name: two maps of one task with the same bound
+            // names but other options would silently become one.
+            Some(_) => {
+                return Err(SerializeError::Workflow {
+                    workflow: wf.name.clone(),
+                    message: format!(
+                        "node `{}` runs `{}` with other options than an earlier node; Flyte \
+                         registers one template per name, so give both the same options",
+                        def.id, id.name
+                    ),
+                })
+            }
         }
     }
     let outputs = match &wf.output_source {

@@ -73,6 +73,13 @@ impl Description<'_> {
             }
         });
         let macro_name = unique_macro_name(ident, param_names);
+        // The signature macro is reachable from the whole crate even when the task is private:
+        // a caller outside the task's module then fails on the struct, whose error names the
+        // task and its visibility, instead of on a hidden macro that rustc offers to import.
+        let macro_vis = match vis {
+            syn::Visibility::Public(_) => quote!(#vis),
+            _ => quote!(pub(crate)),
+        };
         let struct_doc = format!("The description of [`{ident}`](fn@{ident}).");
         quote! {
             #[doc = #struct_doc]
@@ -139,7 +146,7 @@ impl Description<'_> {
 
             #[doc(hidden)]
             #[allow(unused_imports, clippy::single_component_path_imports)]
-            #vis use #macro_name as #ident;
+            #macro_vis use #macro_name as #ident;
         }
     }
 }

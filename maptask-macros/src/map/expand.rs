@@ -45,11 +45,40 @@ pub fn expand(krate: &TokenStream, path: &syn::Path, plan: &Plan) -> TokenStream
         }
     }
 
-    let tolerance = if plan.tolerant {
+    let tolerance = tolerance(&private, plan);
+    let parts = parts(&private, plan, &mapped_names, &bound_names);
+
+    quote! {
+        {
+            #(#bound_lets)*
+            #private::MapTask::<#path, (#(#mapped_types,)*), (#(#bound_types,)*), #tolerance>::__new(
+                #parts,
+                (#(#bound_locals,)*),
+                |__maptask_b: &(#(#bound_types,)*), __maptask_m: (#(#mapped_types,)*)| {
+                    let _ = &__maptask_b;
+                    (#(#assemble,)*)
+                },
+            )
+        }
+    }
+}
+
+/// `Strict` or `Tolerant`: whether the map's output holds `Option`s.
+pub fn tolerance(private: &TokenStream, plan: &Plan) -> TokenStream {
+    if plan.tolerant {
         quote!(#private::Tolerant)
     } else {
         quote!(#private::Strict)
-    };
+    }
+}
+
+/// The map's options as a `MapParts` expression, each value at the user's tokens.
+pub fn parts(
+    private: &TokenStream,
+    plan: &Plan,
+    mapped_names: &[String],
+    bound_names: &[String],
+) -> TokenStream {
     let name = option_of(plan.name.as_ref());
     let concurrency = option_of(plan.concurrency.as_ref());
     let retries = option_of(plan.retries.as_ref());
@@ -64,26 +93,15 @@ pub fn expand(krate: &TokenStream, path: &syn::Path, plan: &Plan) -> TokenStream
             quote_spanned!(expr.span()=> #private::CriterionInput::MinSuccesses(#expr))
         }
     };
-
     quote! {
-        {
-            #(#bound_lets)*
-            #private::MapTask::<#path, (#(#mapped_types,)*), (#(#bound_types,)*), #tolerance>::__new(
-                #private::MapParts {
-                    name: #name,
-                    mapped_names: &[#(#mapped_names),*],
-                    bound_names: &[#(#bound_names),*],
-                    concurrency: #concurrency,
-                    criterion: #criterion,
-                    retries: #retries,
-                    timeout: #timeout,
-                },
-                (#(#bound_locals,)*),
-                |__maptask_b: &(#(#bound_types,)*), __maptask_m: (#(#mapped_types,)*)| {
-                    let _ = &__maptask_b;
-                    (#(#assemble,)*)
-                },
-            )
+        #private::MapParts {
+            name: #name,
+            mapped_names: &[#(#mapped_names),*],
+            bound_names: &[#(#bound_names),*],
+            concurrency: #concurrency,
+            criterion: #criterion,
+            retries: #retries,
+            timeout: #timeout,
         }
     }
 }

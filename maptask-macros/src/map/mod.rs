@@ -7,9 +7,9 @@
 //!    (see `callback.rs`), which lands in [`expand_map`]: validate against the parameter names,
 //!    expand.
 
-mod expand;
-mod parse;
-mod validate;
+pub mod expand;
+pub mod parse;
+pub mod validate;
 
 pub use validate::Feed;
 

@@ -73,7 +73,13 @@ impl Parse for MapArgs {
                         format!("`{key}` needs a value: write `{key} = …`"),
                     ));
                 }
-                input.parse::<Token![=]>()?;
+                let eq = input.parse::<Token![=]>()?;
+                if input.is_empty() || input.peek(Token![,]) {
+                    return Err(syn::Error::new(
+                        eq.span,
+                        format!("`{key} =` has no value: write `{key} = …`, or remove it"),
+                    ));
+                }
                 let value: Expr = input.parse()?;
                 items.push(MapArg {
                     key,

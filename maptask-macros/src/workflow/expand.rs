@@ -66,12 +66,14 @@ pub fn expand(wf: &WorkflowFn<'_>, body: &Body) -> TokenStream {
     let graph = graph(wf, body, &output_desc, &krate);
     let run_doc = format!("Runs the workflow `{ident}` on the default runtime.");
     let function = function(wf, &krate, &output_ty);
+    let flyte = super::flyte::expand(wf, body, &krate);
 
     quote! {
         #function
 
         #described
         #private::register_task!(#ident);
+        #flyte
 
         const _: () = {
             impl #private::Workflow for #ident {

@@ -4,9 +4,11 @@
 //! * `graph.rs`: the body, statement by statement, into values and nodes, rejecting what the
 //!   workflow language does not allow;
 //! * `overrides.rs`: `.with_overrides(…)`;
-//! * `expand.rs`: the description (as for a task) plus the code that runs the graph.
+//! * `expand.rs`: the description (as for a task) plus the code that runs the graph;
+//! * `flyte.rs`: the Flyte definition of the graph, under the facade's feature `flyte`.
 
 mod expand;
+mod flyte;
 mod graph;
 mod overrides;
 mod parse;

@@ -108,5 +108,5 @@ fn reports(xs: Vec<i64>) -> Vec<Report> {
 }
 
 fn main() -> ExitCode {
-    maptask::cli::main()
+    maptask::cli::main!()
 }

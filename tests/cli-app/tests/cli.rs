@@ -202,7 +202,8 @@ fn help_and_version() {
         .arg("--version")
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("maptask-demo (maptask "));
+        // The program's own version (cli-app's), then maptask's.
+        .stdout(predicate::str::starts_with("maptask-demo 0.0.0 (maptask "));
     demo()
         .args(["run", "--help"])
         .assert()
