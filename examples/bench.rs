@@ -20,7 +20,8 @@
 //! 4. peak RSS growth per element at n = 10^6 for scenario 1, each figure in a fresh child
 //!    process, against the 16 bytes of the input and output values;
 //! 5. n = 10^5, 10% of the elements fail once then succeed (retries = 1): ns per element,
-//!    against scenario 1 at the same n, measured in the same rounds;
+//!    against scenario 1 at the same n, measured in the same rounds, and against the same
+//!    failing task by hand (a sequential loop retrying inline and keeping the errors);
 //! 6. a `#[workflow]` chaining ten quick sync nodes: time per node, against the same chain by
 //!    hand with one `spawn_blocking` per node, and against the plain calls.
 //!
@@ -441,7 +442,7 @@ async fn scenario1(sizes: &[usize], quick: bool) -> Vec<Value> {
                 0..=2_000 => (if quick { 50 } else { 400 }, if quick { 3 } else { 9 }),
                 2_001..=20_000 => (if quick { 5 } else { 40 }, if quick { 3 } else { 9 }),
                 20_001..=200_000 => (if quick { 2 } else { 8 }, if quick { 3 } else { 7 }),
-                200_001..=2_000_000 => (1, if quick { 3 } else { 7 }),
+                200_001..=2_000_000 => (if quick { 1 } else { 4 }, if quick { 3 } else { 7 }),
                 _ => (1, if quick { 3 } else { 5 }),
             };
             let per_element_floors = n <= 1_000_000;
@@ -937,15 +938,39 @@ async fn scenario5(n: usize, rounds_n: usize) -> Value {
                 .call(xs)
                 .await
                 .expect("ok"))),
-            _ => Box::pin(timed_batch!(n, 1, |xs| plain.call(xs).await.expect("ok"))),
+            2 => Box::pin(timed_batch!(n, 1, |xs| plain.call(xs).await.expect("ok"))),
+            // Floor: the same task by hand, a sequential loop that retries inline and keeps
+            // each failed attempt's error with its index (as a report does).
+            _ => Box::pin(async move {
+                let xs = inputs(n);
+                reset_seen(n);
+                let start = Instant::now();
+                let mut errors = Vec::new();
+                let out: Vec<i64> = xs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| match flaky(x) {
+                        Ok(y) => y,
+                        Err(error) => {
+                            errors.push((i, error));
+                            flaky(x).expect("the retry succeeds")
+                        }
+                    })
+                    .collect();
+                let elapsed = start.elapsed();
+                check_identity(&out, n);
+                assert_eq!(errors.len(), n.div_ceil(10));
+                elapsed
+            }),
         }
     };
-    let names = ["flaky", "noop_retries1", "noop"];
+    let names = ["flaky", "noop_retries1", "noop", "flaky_by_hand"];
     let t = rounds_timed(&names, &run, rounds_n).await;
-    let [flaky_ns, retry_ns, noop_ns] = [
+    let [flaky_ns, retry_ns, noop_ns, hand_ns] = [
         ns_per(t[0].median, n),
         ns_per(t[1].median, n),
         ns_per(t[2].median, n),
+        ns_per(t[3].median, n),
     ];
     println!("| variant | ns per element | ratio to scenario 1 (same n, unbounded) |");
     println!("|---|---:|---:|");
@@ -962,7 +987,17 @@ async fn scenario5(n: usize, rounds_n: usize) -> Value {
         t[0].spread(),
         flaky_ns / noop_ns
     );
+    println!(
+        "| floor: the same 10% by hand (sequential loop, inline retry, errors kept) | {hand_ns:.1} ({}) | {:.2}x |",
+        t[3].spread(),
+        hand_ns / noop_ns
+    );
+    println!(
+        "\nmap_task! with 10% failing / the same by hand: {:.2}x",
+        flaky_ns / hand_ns
+    );
     json!({
+        "flaky_by_hand_ns": hand_ns, "ratio_to_by_hand": flaky_ns / hand_ns,
         "n": n, "failing_fraction": 0.1,
         "flaky_ns": flaky_ns, "noop_retries1_ns": retry_ns, "scenario1_ns": noop_ns,
         "ratio_to_scenario1": flaky_ns / noop_ns,
@@ -1118,6 +1153,9 @@ fn profile(args: &[String]) {
     let arg =
         |i: usize, default: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
     let (n, c, reps) = (arg(1, 1_000_000), arg(2, 0), arg(3, 10));
+    // `batch` calls in a row over inputs built beforehand, outputs kept until the batch ends,
+    // then `pause` ms of rest (the pool's threads park), as in the table's rounds.
+    let (batch, pause) = (arg(4, 1), arg(5, 0));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -1125,7 +1163,37 @@ fn profile(args: &[String]) {
     let started = Instant::now();
     rt.block_on(async move {
         tokio::spawn(async move {
-            for _ in 0..reps {
+            let mut timed = Duration::ZERO;
+            // Built once, as the table's rounds do.
+            let map = noop_map(c);
+            for rep in 0..reps {
+                if batch > 1 || pause > 0 {
+                    let all: Vec<Vec<i64>> = (0..batch).map(|_| inputs(n)).collect();
+                    let mut outs = Vec::with_capacity(batch);
+                    let start = Instant::now();
+                    for xs in all {
+                        outs.push(match variant.as_str() {
+                            "map_task" => map.call(xs).await.expect("ok"),
+                            "rayon" => {
+                                use rayon::prelude::*;
+                                xs.par_iter().map(|&x| noop(x)).collect::<Vec<i64>>()
+                            }
+                            "sequential" => xs.iter().map(|&x| noop(x)).collect::<Vec<i64>>(),
+                            other => panic!("unknown batched variant {other}"),
+                        });
+                    }
+                    let took = start.elapsed();
+                    if rep > 0 {
+                        timed += took;
+                    }
+                    drop(outs);
+                    tokio::time::sleep(Duration::from_millis(pause as u64)).await;
+                    if rep + 1 == reps {
+                        let per = ns_per(timed, n * batch * (reps - 1).max(1));
+                        println!("{per:.2} ns per element, timed calls only");
+                    }
+                    continue;
+                }
                 let xs = inputs(n);
                 let out = match variant.as_str() {
                     "map_task" => noop_map(c).call(xs).await.expect("ok"),

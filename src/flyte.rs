@@ -80,7 +80,9 @@ use serialize::{MapDef, SerializeError, TaskDef};
 /// ```
 ///
 /// Fails, naming the node and input, where the body has no Flyte equivalent: a constant whose
-/// type is not `serde::Serialize`, a destructured tuple output, a sub-workflow node.
+/// type is not `serde::Serialize`, a destructured tuple output, a map option computed from a
+/// workflow value. A workflow with sub-workflow nodes is written with
+/// [`workflow_templates`](serialize::workflow::workflow_templates).
 pub fn workflow_def<W: FlyteWorkflow>() -> Result<serialize::workflow::WorkflowDef, SerializeError>
 {
     W::flyte_def()

@@ -23,6 +23,8 @@ pub trait Tolerance: sealed::Sealed + Send + Sync + 'static {
     /// Turns the engine's per-index results into the map's output.
     fn collect<O>(outputs: Vec<Option<O>>, report: &MapReport)
         -> Result<Self::Output<O>, MapError>;
+    /// The map's output when every element has an output.
+    fn from_all<O>(outputs: Vec<O>) -> Self::Output<O>;
 }
 
 /// Every element must succeed: the output is `Vec<T>`.
@@ -43,6 +45,10 @@ impl Tolerance for Strict {
     fn collect<O>(outputs: Vec<Option<O>>, report: &MapReport) -> Result<Vec<O>, MapError> {
         report.require_all(outputs)
     }
+
+    fn from_all<O>(outputs: Vec<O>) -> Vec<O> {
+        outputs
+    }
 }
 
 impl Tolerance for Tolerant {
@@ -51,6 +57,10 @@ impl Tolerance for Tolerant {
 
     fn collect<O>(outputs: Vec<Option<O>>, _: &MapReport) -> Result<Vec<Option<O>>, MapError> {
         Ok(outputs)
+    }
+
+    fn from_all<O>(outputs: Vec<O>) -> Vec<Option<O>> {
+        outputs.into_iter().map(Some).collect()
     }
 }
 
@@ -141,6 +151,9 @@ pub struct MapParts {
 struct Assembled<T: Task, M, B> {
     bound: Arc<B>,
     assemble: fn(&B, M) -> T::Inputs,
+    /// No value is bound: every parameter is mapped, in declaration order, so `assemble` (as
+    /// `map_task!` writes it) returns an element's mapped values as they are.
+    unbound: bool,
 }
 
 impl<T: Task, M, B> Clone for Assembled<T, M, B> {
@@ -148,7 +161,25 @@ impl<T: Task, M, B> Clone for Assembled<T, M, B> {
         Assembled {
             bound: Arc::clone(&self.bound),
             assemble: self.assemble,
+            unbound: self.unbound,
         }
+    }
+}
+
+impl<T: Task, M: 'static, B> Assembled<T, M, B> {
+    /// The task's inputs for one element. Without bound values the mapped values are the
+    /// inputs already (the same type, checked here), and are passed on without the call
+    /// through `assemble`'s pointer: that call, which the compiler cannot inline, was the
+    /// largest part of a quick element's cost.
+    #[inline]
+    fn inputs(&self, mapped: M) -> T::Inputs {
+        if self.unbound && std::any::TypeId::of::<M>() == std::any::TypeId::of::<T::Inputs>() {
+            let mapped = std::mem::ManuallyDrop::new(mapped);
+            // SAFETY: `M` and `T::Inputs` are the same type (their `TypeId`s are equal), and
+            // `mapped` is not dropped: the value moves.
+            return unsafe { std::mem::transmute_copy::<M, T::Inputs>(&mapped) };
+        }
+        (self.assemble)(&self.bound, mapped)
     }
 }
 
@@ -168,11 +199,11 @@ where
         &self,
         input: M,
     ) -> impl std::future::Future<Output = Result<T::Output, TaskError>> + Send + 'static {
-        T::call((self.assemble)(&self.bound, input))
+        T::call(self.inputs(input))
     }
 
     fn call_blocking(&self, input: M) -> Result<T::Output, TaskError> {
-        T::call_blocking((self.assemble)(&self.bound, input))
+        T::call_blocking(self.inputs(input))
     }
 }
 
@@ -250,6 +281,7 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
             work: Assembled {
                 bound: Arc::new(bound),
                 assemble,
+                unbound: parts.bound_names.is_empty(),
             },
             runtime: None,
             options: RunOptions::default(),
@@ -406,6 +438,14 @@ where
         if !matches!(self.cache, crate::cached::CacheChoice::Off) {
             let _ = crate::cached::codec_of::<T>();
         }
+        if !K::TOLERANT {
+            // Every output is needed: the engine hands them over unwrapped (without a pass
+            // over `Option`s, and in the inputs' buffer when the layouts agree).
+            let (result, report) = runtime
+                .run_map_all(&spec, elements, self.work.clone(), self.options.clone())
+                .await;
+            return (result.map(K::from_all), report);
+        }
         let outcome = runtime
             .run_map(&spec, elements, self.work.clone(), self.options.clone())
             .await;
@@ -511,6 +551,12 @@ where
 
     /// The common length of the mapped inputs, or an error that names each input and its length.
     fn check_lengths(&self, lengths: &[usize]) -> Result<usize, MapError> {
+        // The names are gathered only for the error.
+        if let Some((&first, rest)) = lengths.split_first() {
+            if rest.iter().all(|&len| len == first) {
+                return Ok(first);
+            }
+        }
         let named: Vec<(&str, usize)> = self
             .mapped_names
             .iter()
@@ -521,12 +567,12 @@ where
     }
 }
 
-/// Zips the mapped inputs into one tuple per element. One input is wrapped in place: `(A,)` has
-/// the layout of `A`, so the collect reuses the input's allocation.
+/// Zips the mapped inputs into one tuple per element. One input is wrapped in place (see
+/// [`wrap_one`]).
 macro_rules! zip_inputs {
     ($n:expr; $arg:ident $idx:tt) => {{
         debug_assert_eq!($arg.len(), $n);
-        $arg.into_iter().map(|value| (value,)).collect()
+        wrap_one($arg)
     }};
     ($n:expr; $($arg:ident $idx:tt),+) => {{
         let mut iters = ($($arg.into_iter(),)+);
@@ -536,6 +582,30 @@ macro_rules! zip_inputs {
         }
         elements
     }};
+}
+
+/// `[a, b, …]` as `[(a,), (b,), …]`, in the same allocation and without touching the values
+/// when `(A,)` has the layout of `A` (as rustc lays it out): a pass over a large input costs
+/// as much as a quick map's elements. Otherwise (never seen) a collect, which may still reuse
+/// the allocation.
+fn wrap_one<A>(values: Vec<A>) -> Vec<(A,)> {
+    if std::mem::size_of::<(A,)>() == std::mem::size_of::<A>()
+        && std::mem::align_of::<(A,)>() == std::mem::align_of::<A>()
+    {
+        let mut values = std::mem::ManuallyDrop::new(values);
+        // SAFETY: a one-field tuple of the field's size holds the field at offset 0 and
+        // nothing else, so each `A` is a valid `(A,)`; the allocation's layout (size and
+        // alignment per element, capacity) is unchanged, so the `Vec` frees it correctly.
+        unsafe {
+            Vec::from_raw_parts(
+                values.as_mut_ptr().cast::<(A,)>(),
+                values.len(),
+                values.capacity(),
+            )
+        }
+    } else {
+        values.into_iter().map(|value| (value,)).collect()
+    }
 }
 
 macro_rules! impl_call {

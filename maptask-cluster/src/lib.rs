@@ -66,7 +66,10 @@ pub use job::{
     Credentials, MapJob, Placement, ResourceSpec, FAIL_ON_ERROR_ENV, INDEX_OFFSET_ENV,
     INDEX_VAR_NAME_ENV, SINGLE_ATTEMPT_ENV,
 };
-pub use k8s_openapi;
+/// The Kubernetes `batch/v1` Job of [`k8s::K8sManifests`], from `k8s-openapi`. Only the type is
+/// re-exported, not the crate: a re-exported crate would carry its own re-export of `serde`,
+/// and rustc would then name serde's traits through it in every diagnostic of a user crate.
+pub use k8s_openapi::api::batch::v1::Job;
 pub use quantity::Quantity;
 
 /// The exit code with which `map-execute` reports a NON_RECOVERABLE failure of its element.

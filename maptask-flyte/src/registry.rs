@@ -12,7 +12,7 @@
 use maptask_runtime::registry::{self as tasks, TaskEntry};
 
 use crate::serialize::files::Package;
-use crate::serialize::workflow::{workflow_template, Target, WorkflowDef};
+use crate::serialize::workflow::{workflow_templates, Target, WorkflowDef};
 use crate::serialize::{task_template, SerializeError, Settings, TaskDef};
 
 /// What `#[workflow]` submits under the facade's `flyte` feature.
@@ -147,17 +147,22 @@ pub fn package(names: &[&str], settings: &Settings) -> Result<Package, PackageEr
         let def = workflow_def(entry.name).ok_or_else(|| PackageError::NoDefinition {
             name: entry.name.to_owned(),
         })??;
-        for node in &def.nodes {
-            let task = match &node.target {
-                Target::Task(t) => &t.name,
-                Target::Map(m) => &m.task.name,
-            };
-            portable(task)?;
-        }
-        let (template, tasks) = workflow_template(&def, settings)?;
-        package.add_workflow(template, tasks);
+        every_task_portable(&def)?;
+        package.add_workflow_templates(workflow_templates(&def, settings)?);
     }
     Ok(package)
+}
+
+/// Fails when a task that `def` or one of its sub-workflows runs is not portable.
+fn every_task_portable(def: &WorkflowDef) -> Result<(), PackageError> {
+    for node in &def.nodes {
+        match &node.target {
+            Target::Task(t) => portable(&t.name)?,
+            Target::Map(m) => portable(&m.task.name)?,
+            Target::Workflow(sub) => every_task_portable(sub)?,
+        }
+    }
+    Ok(())
 }
 
 /// Fails when the registered task `name` cannot run from serialized inputs. A task that is not

@@ -267,6 +267,7 @@ impl TargetName for NodeDef {
         match &self.target {
             Target::Map(m) => m.flyte_name(),
             Target::Task(t) => t.flyte_name(),
+            Target::Workflow(w) => w.name.clone(),
         }
     }
 }
@@ -513,6 +514,8 @@ fn workflow_macro_binds_constants_inputs_and_outputs() {
             .unwrap()
     };
     assert!(matches!(binding(1, "x"), Value::Scalar(_)));
+    assert_eq!(template.nodes[3].upstream_node_ids, ["seven", "sum"]);
+    assert!(template.nodes[1].upstream_node_ids.is_empty());
     assert!(
         matches!(binding(3, "factor"), Value::Promise(p) if p.node_id == "seven" && p.var == "o0")
     );
@@ -711,6 +714,50 @@ fn registry_packages_registered_entities_and_refuses_what_cannot_cross() {
             .starts_with("no task or workflow named `app.wf.nope` is linked into this binary"),
         "{error}"
     );
+}
+
+// --- sub-workflows, against flytekit (`tests/fixtures/subworkflow/subwf.py`) ------------------
+
+#[task(name = "subwf.scale")]
+fn sub_scale(x: i64, factor: i64) -> i64 {
+    x * factor
+}
+
+#[workflow(name = "subwf.inner")]
+fn inner(x: i64) -> i64 {
+    sub_scale(x, 2)
+}
+
+#[workflow(name = "subwf.outer")]
+fn outer(x: i64) -> i64 {
+    sub_scale(inner(x).with_overrides(retries = 2, timeout = "90s"), 3)
+}
+
+#[test]
+fn sub_workflow_spec_equals_flytekits() {
+    use maptask::flyte::serialize::workflow::workflow_templates;
+    let def = maptask::flyte::workflow_def::<outer>().unwrap();
+    let ours = workflow_templates(&def, &settings()).unwrap();
+    let theirs =
+        WorkflowSpec::decode(fixture("subworkflow/outer.workflow_spec.pb").as_slice()).unwrap();
+    assert_eq!(Some(ours.template.clone()), theirs.template);
+    assert_eq!(ours.sub_workflows, theirs.sub_workflows);
+    assert_eq!(ours.tasks.len(), 1, "scale, once");
+    // `workflow_template` alone would lose the sub-workflow: it refuses.
+    let error = workflow_template(&def, &settings())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("runs the sub-workflow `subwf.inner`"),
+        "{error}"
+    );
+    // The package writes the sub-workflows into the WorkflowSpec.
+    let mut package = Package::new();
+    package.add_workflow_templates(ours);
+    let Entity::Workflow(spec) = &package.entities()[1] else {
+        panic!("not a workflow")
+    };
+    assert_eq!(spec.sub_workflows, theirs.sub_workflows);
 }
 
 #[test]

@@ -247,15 +247,12 @@ fn expand_inputs(input: &Input, call: &CallArgs) -> syn::Result<TokenStream> {
     })
 }
 
-/// A task node of a Flyte definition. A call with errors, which the workflow's run reports,
+/// A task or sub-workflow node of a Flyte definition. A call with errors, which the workflow's run reports,
 /// becomes a node that fails to serialize, so that no error is reported twice.
 fn flyte_node(input: &Input, head: &FlyteHead, call: &CallArgs) -> TokenStream {
     let (krate, path) = (&input.krate, &input.path);
     let private = quote!(#krate::__private);
     let FlyteHead { id, overrides } = head;
-    if input.kind == Kind::Workflow {
-        return quote!(#private::flyte::workflow_node::<#path>(#id));
-    }
     let Ok(ordered) = call.order(path, &input.params, "argument") else {
         return invalid(&private, id);
     };
@@ -267,9 +264,13 @@ fn flyte_node(input: &Input, head: &FlyteHead, call: &CallArgs) -> TokenStream {
         let name = param.to_string();
         pairs.push(quote!((#name, (&&#private::flyte::ArgProbe(#local)).maptask_source())));
     }
+    let node = match input.kind {
+        Kind::Task => quote!(#private::flyte::task_node::<#path>),
+        Kind::Workflow => quote!(#private::flyte::workflow_node::<#path>),
+    };
     quote! {{
         #(#lets)*
-        #private::flyte::task_node::<#path>(#id, ::std::vec![#(#pairs),*], #overrides)
+        #node(#id, ::std::vec![#(#pairs),*], #overrides)
     }}
 }
 

@@ -155,6 +155,12 @@ impl ComputePool {
         }
     }
 
+    /// The number of threads the pool keeps for work, read without its lock (a quick map asks
+    /// once per call). When no thread could be started, jobs run on their submitter instead.
+    pub(crate) fn size(&self) -> usize {
+        self.shared.threads
+    }
+
     pub(crate) fn handle(&self) -> PoolHandle {
         PoolHandle(Arc::clone(&self.shared))
     }

@@ -94,6 +94,14 @@ impl ElementReports {
         reports
     }
 
+    /// No element yet, with room for `runs` runs.
+    pub(crate) fn with_capacity(runs: usize) -> ElementReports {
+        ElementReports {
+            len: 0,
+            runs: Vec::with_capacity(runs),
+        }
+    }
+
     /// Appends `count` elements with the same report.
     pub fn push_run(&mut self, count: usize, report: ElementReport) {
         if count == 0 {

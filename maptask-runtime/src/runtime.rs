@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use maptask_core::{ElementFailure, MapSpec};
+use maptask_core::{ElementFailure, MapError, MapSpec};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -13,7 +13,7 @@ use crate::backend::MapBackend;
 use crate::engine;
 use crate::events::MapObserver;
 use crate::pool::{ComputePool, PoolStatus};
-use crate::report::MapOutcome;
+use crate::report::{MapOutcome, MapReport};
 use crate::work::Work;
 
 /// Runs maps and tasks.
@@ -319,6 +319,47 @@ impl Runtime {
         W: Work<I>,
     {
         engine::run_map(&self.inner, spec, inputs, work, options).await
+    }
+
+    /// Runs a map whose caller needs every output, like [`run_map`](Self::run_map) followed by
+    /// [`MapReport::require_all`]: the outputs unwrapped, in input order, or an error when any
+    /// element has none (the map failed, was cancelled, or its criterion let it succeed
+    /// without some outputs).
+    ///
+    /// The report is the same as `run_map`'s. When the criterion needs every element to
+    /// succeed, blocking work on the fast path keeps its outputs without `Option`s, written
+    /// over the inputs when their layouts agree: no output buffer, no pass to unwrap it.
+    ///
+    /// ```
+    /// use maptask_core::MapSpec;
+    /// use maptask_runtime::{work, RunOptions, Runtime};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let tokio = tokio::runtime::Runtime::new()?;
+    /// let double = work::blocking(|x: i64| Ok(2 * x));
+    /// let (result, report) = tokio.block_on(Runtime::global().run_map_all(
+    ///     &MapSpec::new("double"),
+    ///     vec![1, 2, 3],
+    ///     double,
+    ///     RunOptions::default(),
+    /// ));
+    /// assert_eq!(result?, vec![2, 4, 6]);
+    /// assert_eq!(report.totals.succeeded, 3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn run_map_all<I, W>(
+        &self,
+        spec: &MapSpec,
+        inputs: Vec<I>,
+        work: W,
+        options: RunOptions,
+    ) -> (Result<Vec<W::Output>, MapError>, MapReport)
+    where
+        I: Clone + Send + 'static,
+        W: Work<I>,
+    {
+        engine::run_map_all(&self.inner, spec, inputs, work, options).await
     }
 
     /// Runs one task call with the attempt machinery of a map: up to `retries + 1` attempts,

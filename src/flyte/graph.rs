@@ -7,10 +7,12 @@
 //! binding of the output. It registers the definition too, so a binary serializes any workflow by
 //! name (`maptask_flyte::registry`).
 //!
+//! A sub-workflow call is a node that runs the sub-workflow's own definition.
+//!
 //! What cannot be expressed in Flyte still compiles, and fails only when serialized, naming the
 //! node and input: a constant whose type is not `serde::Serialize` (chosen by autoref
-//! specialization on [`ArgProbe`]), a destructured tuple output, a sub-workflow node, or a map
-//! option computed from a workflow value.
+//! specialization on [`ArgProbe`]), a destructured tuple output, a map option computed from a
+//! workflow value, or resources set on a sub-workflow node.
 
 use std::time::Duration;
 
@@ -185,13 +187,30 @@ pub fn map_node<T: Task, K: Tolerance>(
     })
 }
 
-/// A sub-workflow node, which the Flyte serialization does not write yet.
+/// A sub-workflow node: the sub-workflow's own definition, its inputs bound like a task's, its
+/// retries and timeout on the node. Flyte has no resources for a workflow node.
 #[doc(hidden)]
-pub fn workflow_node<W: Task>(id: &'static str) -> NodeResult {
-    Err(format!(
-        "node `{id}` runs the workflow `{}`: sub-workflow nodes are not serialized for Flyte yet",
-        W::NAME
-    ))
+pub fn workflow_node<W: FlyteWorkflow>(
+    id: &'static str,
+    inputs: NodeInputs,
+    overrides: NodeOverrides,
+) -> NodeResult {
+    if !overrides.requests.is_empty() || !overrides.limits.is_empty() {
+        return Err(format!(
+            "node `{id}` sets resources on the sub-workflow `{}`, which Flyte cannot override on a workflow node; set them on its tasks",
+            W::NAME
+        ));
+    }
+    let def = W::flyte_def().map_err(|e| format!("node `{id}` runs {e}"))?;
+    Ok(NodeDef {
+        id: id.to_owned(),
+        target: Target::Workflow(Box::new(def)),
+        inputs: bind(id, inputs)?,
+        requests: Resources::NONE,
+        limits: Resources::NONE,
+        retries: overrides.retries,
+        timeout: overrides.timeout,
+    })
 }
 
 /// A node the macro could not describe (its call has errors, reported where the workflow runs

@@ -149,13 +149,27 @@ impl Package {
         template: WorkflowTemplate,
         tasks: Vec<TaskTemplate>,
     ) -> &mut Package {
-        for task in tasks {
+        self.add_workflow_templates(super::workflow::WorkflowTemplates {
+            template,
+            tasks,
+            sub_workflows: Vec::new(),
+        })
+    }
+
+    /// Adds a workflow with its sub-workflows (in its `WorkflowSpec`), as
+    /// [`workflow_templates`](super::workflow::workflow_templates) returns them.
+    pub fn add_workflow_templates(
+        &mut self,
+        all: super::workflow::WorkflowTemplates,
+    ) -> &mut Package {
+        for task in all.tasks {
             self.add_task(task);
         }
+        let template = all.template;
         let lp = launch_plan(&template);
         self.entities.push(Entity::Workflow(WorkflowSpec {
             template: Some(template),
-            sub_workflows: Vec::new(),
+            sub_workflows: all.sub_workflows,
             description: Some(description()),
         }));
         self.entities.push(Entity::LaunchPlan(lp));

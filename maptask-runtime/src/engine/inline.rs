@@ -5,11 +5,16 @@
 //! A call known to be quick is cheaper to run where it is, even on an async worker thread. The
 //! runtime learns which work is quick: the first call of each kind of work (its Rust type) runs
 //! on the pool and is timed; the kind runs inline while its calls take under [`INLINE_LIMIT`].
-//! The [`STRIKES`]th call that takes longer marks the kind slow for good, so an async worker is
-//! blocked for longer than the limit at most `STRIKES` times per kind of work. (One strike is
-//! not enough: on a busy machine a quick call is sometimes descheduled mid-way.)
+//! A call that takes longer is a strike, and [`STRIKES`] strikes mark the kind slow for good.
+//! One strike is not enough: on a busy machine a quick call is sometimes descheduled mid-way.
+//! Nor may strikes add up for ever: over the thousands of calls of a long run such pauses
+//! always reach `STRIKES`, and every quick kind would end up on the pool. So [`FORGIVEN_AFTER`]
+//! quick calls in a row take one strike back. An async worker is thus blocked for longer than
+//! the limit at most `STRIKES` times, plus once per `FORGIVEN_AFTER` quick calls, per kind of
+//! work; a kind slow more often than that is marked slow.
 //!
-//! Maps on the fast path use the same record, per chunk of elements (a chunk's mean): the caller
+//! Maps on the fast path use the same record, per turn of a thread (the mean time per element
+//! of the chunks it ran in a row): the caller
 //! of a map of quick work runs its first elements itself, for a bounded time, before it wakes
 //! the pool (see `fast`).
 //!
@@ -32,20 +37,49 @@ pub(crate) const INLINE_LIMIT: Duration = Duration::from_micros(50);
 /// How many slow calls make a kind of work slow for good.
 pub(crate) const STRIKES: u8 = 3;
 
+/// How many quick calls in a row take back one strike (of a kind not yet slow).
+pub(crate) const FORGIVEN_AFTER: u32 = 100;
+
 /// What is known of a kind of work.
 #[derive(Clone, Copy)]
 struct Kind {
     /// A call took under the limit.
     quick_seen: bool,
-    /// Calls that took longer.
+    /// Calls that took longer, less those forgiven.
     strikes: u8,
+    /// Quick calls since the last strike (or forgiveness).
+    quick_run: u32,
     /// The last quick call's time (a chunk's mean per element, for maps).
     mean: Duration,
 }
 
-fn kinds() -> &'static Mutex<HashMap<TypeId, Kind>> {
-    static KINDS: OnceLock<Mutex<HashMap<TypeId, Kind>>> = OnceLock::new();
-    KINDS.get_or_init(|| Mutex::new(HashMap::new()))
+/// Hashes a `TypeId`, which is a hash already, by keeping what it writes: the default
+/// SipHash costs more than the rest of a lookup, done twice per quick map.
+#[derive(Default)]
+struct TypeIdHasher(u64);
+
+impl std::hash::Hasher for TypeIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not how a `TypeId` writes itself today (see `write_u64`), but correct for any.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 ^= value;
+    }
+}
+
+type Kinds = HashMap<TypeId, Kind, std::hash::BuildHasherDefault<TypeIdHasher>>;
+
+fn kinds() -> &'static Mutex<Kinds> {
+    static KINDS: OnceLock<Mutex<Kinds>> = OnceLock::new();
+    KINDS.get_or_init(|| Mutex::new(Kinds::default()))
 }
 
 /// Whether calls of `W` run inline.
@@ -73,13 +107,21 @@ pub(crate) fn record_kind(kind: TypeId, took: Duration) {
     let entry = kinds.entry(kind).or_insert(Kind {
         quick_seen: false,
         strikes: 0,
+        quick_run: 0,
         mean: Duration::ZERO,
     });
     if quick {
         entry.quick_seen = true;
         entry.mean = took;
+        entry.quick_run = entry.quick_run.saturating_add(1);
+        // Slow for good stays slow: its calls are no longer inline, so no longer a risk.
+        if entry.strikes > 0 && entry.strikes < STRIKES && entry.quick_run >= FORGIVEN_AFTER {
+            entry.strikes -= 1;
+            entry.quick_run = 0;
+        }
     } else {
         entry.strikes = entry.strikes.saturating_add(1);
+        entry.quick_run = 0;
     }
 }
 
@@ -147,5 +189,40 @@ pub(crate) fn cancelled() -> ElementFailure {
         index: 0,
         attempts: 0,
         errors: vec![TaskError::cancelled()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUICK: Duration = Duration::from_micros(1);
+    const SLOW: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn strikes_are_forgiven_after_a_run_of_quick_calls_until_the_kind_is_slow() {
+        struct Paused;
+        record::<Paused>(QUICK);
+        record::<Paused>(SLOW);
+        record::<Paused>(SLOW);
+        assert!(is_quick::<Paused>(), "two strikes");
+        // A long run of quick calls, each time one descheduled: never slow.
+        for _ in 0..50 {
+            for _ in 0..FORGIVEN_AFTER {
+                record::<Paused>(QUICK);
+            }
+            record::<Paused>(SLOW);
+            assert!(is_quick::<Paused>());
+        }
+        // Strikes closer together than that add up: slow for good.
+        for _ in 0..FORGIVEN_AFTER - 1 {
+            record::<Paused>(QUICK);
+        }
+        record::<Paused>(SLOW);
+        assert!(!is_quick::<Paused>());
+        for _ in 0..10 * FORGIVEN_AFTER {
+            record::<Paused>(QUICK);
+        }
+        assert!(!is_quick::<Paused>(), "slow for good");
     }
 }

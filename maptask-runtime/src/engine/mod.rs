@@ -19,7 +19,7 @@ use maptask_core::{
 use tracing::Instrument;
 
 use crate::events::{Counts, MapEvent, MapStatus};
-use crate::report::{ElementReports, ElementStatus, MapOutcome, MapReport};
+use crate::report::{ElementErrors, ElementReports, ElementStatus, MapOutcome, MapReport};
 use crate::runtime::{RunOptions, RuntimeInner};
 use crate::work::Work;
 use driver::{Driver, Settings};
@@ -113,38 +113,18 @@ where
     if n == 0 {
         return outcome_without_running(&spec.name, 0, 0, Ok(Vec::new()), &options, started_at);
     }
-    // Blocking work that needs no timer, no runtime-wide permit and no per-element event runs
-    // on the fast path.
-    let fast = work.execution() == Execution::Blocking
-        && spec.timeout.is_none()
-        && spec.backoff.is_none()
-        && runtime.in_flight.is_none()
-        && options.observer.is_none();
-    if fast {
-        let span = tracing::info_span!(
-            "map",
-            map = %spec.name,
-            n,
+    if takes_fast_path(runtime, spec, &work, &options) {
+        let (result, report) = run_fast::<I, W, fast::Optional>(
+            runtime,
+            spec,
             min_successes,
-            concurrency = spec.concurrency
-        );
-        let core = fast::Core::new(
-            n,
-            if spec.concurrency == 0 {
-                n
-            } else {
-                spec.concurrency
-            },
-            min_successes,
-            spec.retries,
-            Arc::from(spec.name.as_str()),
-            span.clone(),
-            std::any::TypeId::of::<W>(),
-        );
-        let pool = runtime.pool();
-        return fast::run(&pool, core, work, inputs, options.cancel, started_at)
-            .instrument(span)
-            .await;
+            inputs,
+            work,
+            options,
+            started_at,
+        )
+        .await;
+        return MapOutcome { result, report };
     }
     // Everything else runs on the general engine, compiled once for boxed elements.
     let inputs: Vec<ErasedInput> = inputs.into_iter().map(ErasedInput::new).collect();
@@ -168,6 +148,93 @@ where
         Err(error) => Err(error),
     };
     MapOutcome { result, report }
+}
+
+/// Like [`run_map`], for a caller that needs every output: the outputs unwrapped, or an error
+/// when any element has none.
+pub(crate) async fn run_map_all<I, W>(
+    runtime: &Arc<RuntimeInner>,
+    spec: &MapSpec,
+    inputs: Vec<I>,
+    work: W,
+    options: RunOptions,
+) -> (Result<Vec<W::Output>, MapError>, MapReport)
+where
+    I: Clone + Send + 'static,
+    W: Work<I>,
+{
+    let started_at = Instant::now();
+    let n = inputs.len();
+    // A map that needs every element to succeed keeps its outputs without `Option`s (see
+    // `fast::Whole`); any other goes through `run_map` and is unwrapped afterwards.
+    let every = n > 0 && spec.criterion.min_successes(n) == Ok(n);
+    if every && takes_fast_path(runtime, spec, &work, &options) {
+        return run_fast::<I, W, fast::Whole>(runtime, spec, n, inputs, work, options, started_at)
+            .await;
+    }
+    // Boxed: this future would otherwise hold both paths' states, and be moved whole.
+    let MapOutcome { result, report } =
+        Box::pin(run_map(runtime, spec, inputs, work, options)).await;
+    let result = result.and_then(|outputs| report.require_all(outputs));
+    (result, report)
+}
+
+/// Whether a map runs on the fast path: blocking work that needs no timer, no runtime-wide
+/// permit and no per-element event.
+fn takes_fast_path<I, W: Work<I>>(
+    runtime: &RuntimeInner,
+    spec: &MapSpec,
+    work: &W,
+    options: &RunOptions,
+) -> bool {
+    work.execution() == Execution::Blocking
+        && spec.timeout.is_none()
+        && spec.backoff.is_none()
+        && runtime.in_flight.is_none()
+        && options.observer.is_none()
+}
+
+/// Runs a map of at least one element on the fast path, keeping its outputs in form `F`. The
+/// map starts now, inside its span (see `fast::run`); await the future at once.
+fn run_fast<I, W, F>(
+    runtime: &Arc<RuntimeInner>,
+    spec: &MapSpec,
+    min_successes: usize,
+    inputs: Vec<I>,
+    work: W,
+    options: RunOptions,
+    started_at: Instant,
+) -> impl std::future::Future<Output = (Result<Vec<F::Slot>, MapError>, MapReport)>
+where
+    I: Clone + Send + 'static,
+    W: Work<I>,
+    F: fast::Form<W::Output>,
+{
+    let n = inputs.len();
+    let span = tracing::info_span!(
+        "map",
+        map = %spec.name,
+        n,
+        min_successes,
+        concurrency = spec.concurrency
+    );
+    let core = fast::Core::new(
+        n,
+        if spec.concurrency == 0 {
+            n
+        } else {
+            spec.concurrency
+        },
+        min_successes,
+        spec.retries,
+        Arc::from(spec.name.as_str()),
+        span.clone(),
+        std::any::TypeId::of::<W>(),
+    );
+    let pool = runtime.pool();
+    let end = span
+        .in_scope(|| fast::run::<I, W, F>(&pool, core, work, inputs, options.cancel, started_at));
+    end.instrument(span)
 }
 
 /// The general engine: the driver, on boxed elements. Not generic, so that it is compiled
@@ -279,17 +346,17 @@ where
     }
 }
 
-/// The outcome of a map that ran, from its verdict, its element reports, its errors (with
-/// their element's index, in attempt order per element) and, when it succeeded, its outputs.
-fn finish_report<O>(
+/// The outcome of a map that ran, from its verdict, its element reports, its errors (by
+/// element, in index order) and, when it succeeded, its outputs.
+fn finish_report<T>(
     name: &str,
     min_successes: usize,
     status: MapStatus,
     elements: ElementReports,
-    errors: Vec<(usize, TaskError)>,
-    outputs: Option<Vec<Option<O>>>,
+    errors: Vec<ElementErrors>,
+    outputs: Option<T>,
     started_at: Instant,
-) -> MapOutcome<O> {
+) -> (Result<T, MapError>, MapReport) {
     let n = elements.len();
     let mut totals = Counts {
         total: n,
@@ -316,7 +383,7 @@ fn finish_report<O>(
         min_successes,
         status,
         elements,
-        errors: driver::group_errors(errors),
+        errors,
         totals,
         elapsed,
     };
@@ -340,5 +407,5 @@ fn finish_report<O>(
             map: report.map.clone(),
         }),
     };
-    MapOutcome { result, report }
+    (result, report)
 }

@@ -321,5 +321,64 @@ async fn quick_maps_run_in_chunks_and_keep_a_compact_report() {
     assert_eq!(outcome.report.errors.len(), n / 10);
     assert_eq!(outcome.report.elements[10].attempts, 2);
     assert_eq!(outcome.report.elements[11].attempts, 1);
+    // Every retried element, each in index order, whichever thread ran it.
+    let indices: Vec<usize> = outcome.report.errors.iter().map(|e| e.index).collect();
+    assert_eq!(indices, (0..n).step_by(10).collect::<Vec<_>>());
+    assert!(outcome.report.errors.iter().all(|e| e.errors.len() == 1));
+    assert!(outcome
+        .report
+        .elements
+        .iter()
+        .enumerate()
+        .all(|(i, e)| e.attempts == if i % 10 == 0 { 2 } else { 1 }));
     assert_eq!(outcome.into_all(), Ok((0..n as i64).collect::<Vec<_>>()));
+
+    // Final failures (every 7th) among retried ones (every 10th) in a map that tolerates
+    // them: each element's errors in attempt order, elements in index order.
+    let work = maptask_runtime::work::blocking(|(x, seen): (i64, Arc<Vec<AtomicBool>>)| {
+        if x % 7 == 0 {
+            return Err(TaskError::msg(format!("always {x}")));
+        }
+        if x % 10 == 0 && !seen[x as usize].swap(true, Ordering::SeqCst) {
+            return Err(TaskError::msg("once"));
+        }
+        Ok(x)
+    });
+    let seen: Arc<Vec<AtomicBool>> = Arc::new((0..n).map(|_| AtomicBool::new(false)).collect());
+    let outcome = rt
+        .run_map(
+            &MapSpec::new("tolerant")
+                .retries(1)
+                .criterion(Criterion::Ratio(Ratio::parse("0.5").unwrap())),
+            (0..n as i64).map(|x| (x, Arc::clone(&seen))).collect(),
+            work,
+            RunOptions::new(),
+        )
+        .await;
+    let failing: Vec<usize> = (0..n).filter(|i| i % 7 == 0 || i % 10 == 0).collect();
+    let indices: Vec<usize> = outcome.report.errors.iter().map(|e| e.index).collect();
+    assert_eq!(indices, failing);
+    for e in &outcome.report.errors {
+        if e.index % 7 == 0 {
+            let always = format!("always {}", e.index);
+            let messages: Vec<&str> = e.errors.iter().map(|err| err.message()).collect();
+            assert_eq!(messages, [always.as_str(), always.as_str()]);
+            assert_eq!(
+                outcome.report.elements[e.index].status,
+                maptask_runtime::ElementStatus::Failed
+            );
+        } else {
+            assert_eq!(e.errors.len(), 1);
+            assert_eq!(
+                outcome.report.elements[e.index].status,
+                maptask_runtime::ElementStatus::Succeeded
+            );
+        }
+    }
+    assert_eq!(outcome.report.totals.failed, n.div_ceil(7));
+    let outputs = outcome.result.unwrap();
+    assert!(outputs
+        .iter()
+        .enumerate()
+        .all(|(i, o)| *o == (i % 7 != 0).then_some(i as i64)));
 }

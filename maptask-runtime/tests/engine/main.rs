@@ -7,6 +7,7 @@ mod common;
 mod concurrency;
 mod events;
 mod failing;
+mod outputs;
 mod panics;
 mod props;
 mod retries;

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 
 use maptask_core::{Criterion, MapError, MapSpec, Ratio};
-use maptask_runtime::{MapEvent, RunOptions};
+use maptask_runtime::{MapEvent, MapStatus, RunOptions};
 use proptest::prelude::*;
 
 use crate::common::{scripted, scripted_blocking, Probe, Recorder, Script, Step};
@@ -69,6 +69,9 @@ struct Case {
     /// An observer of events. Blocking work without one (nor a timeout or a cap) takes the
     /// fast path.
     observed: bool,
+    /// Run with `run_map_all`, which needs every output (and keeps them without `Option`s
+    /// on the fast path when the criterion needs every element).
+    all: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -81,10 +84,22 @@ fn case() -> impl Strategy<Value = Case> {
         prop::option::weighted(0.3, 1usize..4),
         prop::bool::weighted(0.3),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
-            |(plans, concurrency, criterion, retries, blocking, max_in_flight, timed, observed)| {
+            |(
+                plans,
+                concurrency,
+                criterion,
+                retries,
+                blocking,
+                max_in_flight,
+                timed,
+                observed,
+                all,
+            )| {
                 Case {
+                    all,
                     plans,
                     concurrency,
                     criterion,
@@ -123,13 +138,26 @@ fn check(case: Case) -> Result<(), TestCaseError> {
         .max_in_flight(case.max_in_flight)
         .build();
     let inputs: Vec<usize> = (0..n).collect();
-    let outcome = tokio.block_on(async {
-        if case.blocking {
-            rt.run_map(&spec, inputs, scripted_blocking(&probe, scripts), options)
-                .await
+    let (result, report) = tokio.block_on(async {
+        if case.all {
+            let (result, report) = if case.blocking {
+                rt.run_map_all(&spec, inputs, scripted_blocking(&probe, scripts), options)
+                    .await
+            } else {
+                rt.run_map_all(&spec, inputs, scripted(&probe, scripts), options)
+                    .await
+            };
+            let result = result.map(|outputs| outputs.into_iter().map(Some).collect::<Vec<_>>());
+            (result, report)
         } else {
-            rt.run_map(&spec, inputs, scripted(&probe, scripts), options)
-                .await
+            let outcome = if case.blocking {
+                rt.run_map(&spec, inputs, scripted_blocking(&probe, scripts), options)
+                    .await
+            } else {
+                rt.run_map(&spec, inputs, scripted(&probe, scripts), options)
+                    .await
+            };
+            (outcome.result, outcome.report)
         }
     });
     // Let stragglers (uninterruptible blocking attempts) finish before reading the probe.
@@ -139,7 +167,7 @@ fn check(case: Case) -> Result<(), TestCaseError> {
     let min_successes = match case.criterion.min_successes(n) {
         Ok(m) => m,
         Err(_) => {
-            let spec_error = matches!(outcome.result, Err(MapError::Spec { .. }));
+            let spec_error = matches!(result, Err(MapError::Spec { .. }));
             prop_assert!(spec_error);
             prop_assert_eq!(probe.total_starts.load(Ordering::SeqCst), 0);
             return Ok(());
@@ -151,10 +179,16 @@ fn check(case: Case) -> Result<(), TestCaseError> {
         .filter(|(p, _)| p.succeeds(case.retries))
         .count();
 
-    // Success exactly when enough elements can succeed; then every element has finished.
-    prop_assert_eq!(outcome.result.is_ok(), would_succeed >= min_successes);
-    let report = &outcome.report;
-    if let Ok(outputs) = &outcome.result {
+    // Success exactly when enough elements can succeed (every element, when every output is
+    // needed); then every element has finished.
+    let map_succeeds = would_succeed >= min_successes;
+    prop_assert_eq!(
+        result.is_ok(),
+        map_succeeds && (!case.all || would_succeed == n)
+    );
+    let report = &report;
+    prop_assert_eq!(report.status == MapStatus::Succeeded, map_succeeds);
+    if let Ok(outputs) = &result {
         prop_assert_eq!(outputs.len(), n);
         for (i, (plan, _)) in case.plans.iter().enumerate() {
             let expected = plan.succeeds(case.retries).then_some(i * 10);
@@ -164,9 +198,14 @@ fn check(case: Case) -> Result<(), TestCaseError> {
         prop_assert!(report.totals.succeeded >= min_successes);
         prop_assert_eq!(report.totals.finished(), n);
     } else {
-        let too_many = matches!(outcome.result, Err(MapError::TooManyFailures { .. }));
+        let too_many = matches!(result, Err(MapError::TooManyFailures { .. }));
         prop_assert!(too_many);
-        prop_assert!(n - report.totals.failed < min_successes);
+        if map_succeeds {
+            // The map succeeded, but an output the caller needs is missing.
+            prop_assert!(case.all && report.totals.failed > 0);
+        } else {
+            prop_assert!(n - report.totals.failed < min_successes);
+        }
     }
     prop_assert_eq!(report.elements.len(), n);
 
@@ -218,7 +257,7 @@ fn check(case: Case) -> Result<(), TestCaseError> {
         } => !will_retry && n - counts.failed < min_successes,
         _ => false,
     }) {
-        prop_assert!(outcome.result.is_err());
+        prop_assert!(result.is_err());
         let started_after = events[decision..]
             .iter()
             .filter(|e| matches!(e, MapEvent::Started { .. }))

@@ -46,7 +46,8 @@ pub fn files(args: &SerializeArgs) -> Result<Vec<(String, Vec<u8>)>, CliError> {
         .iter()
         .filter_map(|node| match &node.target {
             NodeTarget::Map(map) => Some((node, map)),
-            NodeTarget::Task(_) => None,
+            // A sub-workflow's maps are that workflow's: serialize it by its own name.
+            NodeTarget::Task(_) | NodeTarget::Workflow(_) => None,
         })
         .collect();
     if maps.is_empty() {
