@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -160,6 +161,8 @@ struct Inner {
     /// at once do not take turns on a lock); `None` once dropped.
     queue: Option<Sender<Message>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// Write transactions the writer thread has committed.
+    commits: Arc<AtomicU64>,
 }
 
 enum Message {
@@ -216,12 +219,14 @@ impl Store {
         }
         let db = Arc::new(open_or_replace(&path)?);
         let (queue, receiver) = mpsc::channel();
+        let commits = Arc::new(AtomicU64::new(0));
         let writer = {
             let db = Arc::clone(&db);
             let thread_path = path.clone();
+            let commits = Arc::clone(&commits);
             std::thread::Builder::new()
                 .name("maptask-cache-writer".into())
-                .spawn(move || write_loop(&db, &thread_path, receiver))
+                .spawn(move || write_loop(&db, &thread_path, receiver, &commits))
                 .map_err(|source| CacheError::Io {
                     path: path.clone(),
                     source,
@@ -233,6 +238,7 @@ impl Store {
                 db,
                 queue: Some(queue),
                 writer: Mutex::new(Some(writer)),
+                commits,
             }),
         })
     }
@@ -240,6 +246,13 @@ impl Store {
     /// The store's file.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// How many write transactions this handle's writer thread has committed so far. Each takes
+    /// everything queued while the previous one ran, so under load this stays far below the
+    /// number of entries stored.
+    pub fn commits(&self) -> u64 {
+        self.inner.commits.load(Ordering::Relaxed)
     }
 
     /// Looks up many digests of one task in one read transaction, and calls `found` with the
@@ -478,7 +491,7 @@ fn futures_executor_block_on<F: std::future::Future>(future: F) -> F::Output {
 }
 
 /// The writer thread: commits whatever is queued, one transaction at a time.
-fn write_loop(db: &Database, path: &Path, queue: Receiver<Message>) {
+fn write_loop(db: &Database, path: &Path, queue: Receiver<Message>, commits: &AtomicU64) {
     let mut warned = false;
     let mut batch: Vec<(Arc<str>, Digest, Vec<u8>)> = Vec::new();
     let mut waiters: Vec<oneshot::Sender<Result<(), String>>> = Vec::new();
@@ -504,7 +517,9 @@ fn write_loop(db: &Database, path: &Path, queue: Receiver<Message>) {
         let result = if batch.is_empty() {
             Ok(())
         } else {
-            commit(db, &batch, &order).map_err(|e| store_error(path, e).to_string())
+            let result = commit(db, &batch, &order);
+            commits.fetch_add(1, Ordering::Relaxed);
+            result.map_err(|e| store_error(path, e).to_string())
         };
         if let Err(message) = &result {
             if !warned {

@@ -218,3 +218,23 @@ fn entries_of_the_older_layout_are_dropped_on_open() {
         Err(redb::TableError::TableDoesNotExist(_))
     ));
 }
+
+#[test]
+fn the_writer_commits_what_queued_in_few_transactions() {
+    // One durable commit per entry would cost an fsync each; the writer takes everything that
+    // queued while its previous commit ran.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("cache.redb")).unwrap();
+    let n = 20_000;
+    for x in 0..n {
+        let k = key("t", x);
+        store.put(k.task, k.digest, vec![1, 2, 3]).unwrap();
+    }
+    store.flush().unwrap();
+    assert_eq!(store.stats().unwrap().entries(), n as u64);
+    let commits = store.commits();
+    assert!(
+        (1..=200).contains(&commits),
+        "{n} entries took {commits} commits"
+    );
+}
