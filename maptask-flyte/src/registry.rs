@@ -69,7 +69,6 @@ pub fn task_def(entry: &TaskEntry) -> TaskDef {
         name: entry.name.to_owned(),
         interface: entry.interface.clone(),
         metadata: entry.metadata,
-        cache_ignore: entry.cache_ignore.iter().map(|s| (*s).to_owned()).collect(),
     }
 }
 

@@ -121,11 +121,8 @@ pub struct TaskDef {
     pub name: String,
     /// The typed interface.
     pub interface: Interface,
-    /// The metadata.
+    /// The metadata; its `cache_ignore` is written as `cache_ignore_input_vars`.
     pub metadata: Metadata,
-    /// The inputs left out of the cache key (`cache_ignore = [...]`), in declaration order;
-    /// written as `cache_ignore_input_vars`.
-    pub cache_ignore: Vec<String>,
 }
 
 impl TaskDef {
@@ -135,9 +132,6 @@ impl TaskDef {
             name: T::NAME.to_owned(),
             interface: T::interface(),
             metadata: T::METADATA,
-            cache_ignore: T::cache_codec()
-                .map(|codec| codec.ignore.iter().map(|s| (*s).to_owned()).collect())
-                .unwrap_or_default(),
         }
     }
 
@@ -182,7 +176,6 @@ impl MapDef {
     ///     name: "app.wf.scale".into(),
     ///     interface: Interface { inputs: vec![], output: TypeDesc::Unit, output_rust_type: "()" },
     ///     metadata: Metadata::DEFAULT,
-    ///     cache_ignore: vec![],
     /// };
     /// let map = MapDef { interface: task.interface.clone(), task, bound: vec!["factor".into()], spec: MapSpec::new("m") };
     /// assert_eq!(map.flyte_name(), "app.wf.map_scale_742f32c65ffd18b766fa307f8de2d47d");
@@ -276,7 +269,7 @@ fn task_metadata(task: &TaskDef, retries: u32, timeout: Option<Duration>) -> Tas
     TaskMetadata {
         // Flyte hashes the inputs minus these into the cache key, as maptask's cache does.
         cache_ignore_input_vars: if meta.cache_version.is_some() {
-            task.cache_ignore.clone()
+            meta.cache_ignore.iter().map(|v| (*v).to_owned()).collect()
         } else {
             Vec::new()
         },

@@ -143,9 +143,6 @@ pub struct TaskEntry {
     pub interface: Interface,
     /// Retries, timeout and the rest.
     pub metadata: Metadata,
-    /// The inputs a cached task leaves out of its cache key (`cache_ignore = [...]`); empty
-    /// for a task that is not cached.
-    pub cache_ignore: &'static [&'static str],
     /// Whether the task can run from serialized inputs.
     pub portability: Portability,
     /// A workflow's graph and run ([`TaskEntry::with_workflow`]); `None` for a task.
@@ -210,7 +207,6 @@ impl TaskEntry {
             execution: T::EXECUTION,
             interface: T::interface(),
             metadata: T::METADATA,
-            cache_ignore: T::cache_codec().map_or(&[], |codec| codec.ignore),
             portability,
             workflow: None,
             remote: None,
