@@ -450,10 +450,7 @@ where
                 self.options.clone(),
             )
             .await;
-            let result = outcome
-                .result
-                .and_then(|outputs| K::collect(outputs, &outcome.report));
-            return (result, outcome.report);
+            return collected::<K, T::Output>(outcome);
         }
         #[cfg(not(feature = "cache"))]
         if !matches!(self.cache, crate::cached::CacheChoice::Off) {
@@ -470,10 +467,7 @@ where
         let outcome = runtime
             .run_map(spec, elements, self.work.clone(), self.options.clone())
             .await;
-        let result = outcome
-            .result
-            .and_then(|outputs| K::collect(outputs, &outcome.report));
-        (result, outcome.report)
+        collected::<K, T::Output>(outcome)
     }
 
     /// Runs zipped elements on the runtime's backend (e.g. one child process per element). A
@@ -503,18 +497,12 @@ where
                 },
             )
             .await;
-            let result = outcome
-                .result
-                .and_then(|outputs| K::collect(outputs, &outcome.report));
-            return (result, outcome.report);
+            return collected::<K, T::Output>(outcome);
         }
         let outcome = self
             .backend_outcome(backend, runtime, spec, elements, self.options.clone(), None)
             .await;
-        let result = outcome
-            .result
-            .and_then(|outputs| K::collect(outputs, &outcome.report));
-        (result, outcome.report)
+        collected::<K, T::Output>(outcome)
     }
 
     /// Runs `elements` on `backend`: each element's whole inputs, bound values included, go to
@@ -609,6 +597,17 @@ macro_rules! zip_inputs {
 /// when `(A,)` has the layout of `A` (as rustc lays it out): a pass over a large input costs
 /// as much as a quick map's elements. Otherwise (never seen) a collect, which may still reuse
 /// the allocation.
+/// A map's outcome as its caller sees it: the outputs collected by the map's tolerance (`Vec<T>`
+/// or `Vec<Option<T>>`), and the report.
+fn collected<K: Tolerance, O>(
+    outcome: maptask_runtime::MapOutcome<O>,
+) -> (Result<K::Output<O>, MapError>, MapReport) {
+    let result = outcome
+        .result
+        .and_then(|outputs| K::collect(outputs, &outcome.report));
+    (result, outcome.report)
+}
+
 fn wrap_one<A>(values: Vec<A>) -> Vec<(A,)> {
     if std::mem::size_of::<(A,)>() == std::mem::size_of::<A>()
         && std::mem::align_of::<(A,)>() == std::mem::align_of::<A>()

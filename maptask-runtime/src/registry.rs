@@ -423,6 +423,24 @@ where
     T::Inputs: Clone,
     T::Output: Serialize,
 {
+    let metadata = T::METADATA;
+    run_attempts::<T>(inputs, runtime, options, metadata.retries, metadata.timeout)
+}
+
+/// Runs task `T` on erased inputs with `retries` and `timeout`: the body of [`run_erased`] (the
+/// task's own retries) and of `run_once_erased` (one attempt, for an element whose retries are
+/// the target's).
+fn run_attempts<T: Task>(
+    inputs: Box<dyn Any + Send>,
+    runtime: Runtime,
+    options: RunOptions,
+    retries: u32,
+    timeout: Option<std::time::Duration>,
+) -> RunFuture
+where
+    T::Inputs: Clone,
+    T::Output: Serialize,
+{
     Box::pin(async move {
         let inputs = match inputs.downcast::<T::Inputs>() {
             Ok(inputs) => *inputs,
@@ -437,12 +455,11 @@ where
                 })
             }
         };
-        let metadata = T::METADATA;
         let output = runtime
             .run_task(
                 T::NAME,
-                metadata.retries,
-                metadata.timeout,
+                retries,
+                timeout,
                 inputs,
                 TaskWork::<T>::new(),
                 options,
@@ -720,25 +737,7 @@ where
     T::Inputs: Clone,
     T::Output: Serialize,
 {
-    Box::pin(async move {
-        let inputs = match inputs.downcast::<T::Inputs>() {
-            Ok(inputs) => *inputs,
-            Err(_) => {
-                return Err(ElementFailure {
-                    index: 0,
-                    attempts: 0,
-                    errors: vec![TaskError::permanent_msg(format!(
-                        "internal error: the inputs given to task `{}` are not its inputs",
-                        T::NAME
-                    ))],
-                })
-            }
-        };
-        let output = runtime
-            .run_task(T::NAME, 0, None, inputs, TaskWork::<T>::new(), options)
-            .await?;
-        Ok(Box::new(output) as TaskOutput)
-    })
+    run_attempts::<T>(inputs, runtime, options, 0, None)
 }
 
 fn decode_output_erased<T: Task>(

@@ -97,6 +97,25 @@ fn sorted_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Runs `checker` over `files`; it must succeed and report `<file> <verdict>` for each file.
+/// Returns its stdout and stderr, for further checks.
+fn check_each(mut checker: StdCommand, files: &[PathBuf], verdict: &str) -> String {
+    let output = checker.args(files).output().unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{checker:?} failed:\n{report}");
+    for file in files {
+        assert!(
+            report.contains(&format!("{} {verdict}", file.display())),
+            "{report}"
+        );
+    }
+    report
+}
+
 fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -222,23 +241,9 @@ fn flyte_files_of_every_entity_and_flytekit_parses_them() {
             return;
         }
     };
-    let output = StdCommand::new(python)
-        .args(["-c", FLYTEKIT_PARSE])
-        .args(&files)
-        .output()
-        .unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "flytekit failed:\n{report}");
-    for file in &files {
-        assert!(
-            report.contains(&format!("{} parsed", file.display())),
-            "{report}"
-        );
-    }
+    let mut parse = StdCommand::new(python);
+    parse.args(["-c", FLYTEKIT_PARSE]);
+    let report = check_each(parse, &files, "parsed");
     assert!(
         report.contains("demo.scale_sum: nodes scaled,n1"),
         "{report}"
@@ -363,23 +368,9 @@ fn k8s_manifests_of_each_map_node_pass_the_official_schema() {
     let Some(validate) = tool("MAPTASK_KUBERNETES_VALIDATE", ".ci/setup.d/30-cloud.sh") else {
         return;
     };
-    let output = StdCommand::new(validate)
-        .args(["--strict", "-k", "1.37.0", "--no-warn"])
-        .args(&files)
-        .output()
-        .unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{report}");
-    for file in &files {
-        assert!(
-            report.contains(&format!("{} passed", file.display())),
-            "{report}"
-        );
-    }
+    let mut validate = StdCommand::new(validate);
+    validate.args(["--strict", "-k", "1.37.0", "--no-warn"]);
+    check_each(validate, &files, "passed");
 }
 
 const BOTOCORE_CHECK: &str = r#"
