@@ -5,10 +5,13 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::workflow::Overrides;
+use futures::future::BoxFuture;
+use futures::FutureExt;
 use maptask_core::{
     Criterion, Interface, MapError, MapSpec, Param, Ratio, SpecError, Task, TaskError, TypeDesc,
 };
-use maptask_runtime::{MapReport, MapStatus, RunOptions, Runtime, Work};
+use maptask_runtime::{MapOutcome, MapReport, MapStatus, RunOptions, Runtime, Work};
 
 mod sealed {
     pub trait Sealed {}
@@ -19,12 +22,26 @@ pub trait Tolerance: sealed::Sealed + Send + Sync + 'static {
     /// Whether failures can be tolerated.
     const TOLERANT: bool;
     /// The map's output for task output `O`: `Vec<O>` or `Vec<Option<O>>`.
-    type Output<O>;
+    type Output<O: Send>: Send;
     /// Turns the engine's per-index results into the map's output.
-    fn collect<O>(outputs: Vec<Option<O>>, report: &MapReport)
-        -> Result<Self::Output<O>, MapError>;
-    /// The map's output when every element has an output.
-    fn from_all<O>(outputs: Vec<O>) -> Self::Output<O>;
+    fn collect<O: Send>(
+        outputs: Vec<Option<O>>,
+        report: &MapReport,
+    ) -> Result<Self::Output<O>, MapError>;
+    /// Runs `elements` on the engine with `work`, keeping the outputs in this tolerance's
+    /// form: unwrapped (`Strict`, see `Runtime::run_map_all`) or as `Option`s. One method per
+    /// tolerance, so that a map instantiates the engine's typed side for its own form only.
+    #[doc(hidden)]
+    fn run_on<'a, M, W>(
+        runtime: &'a Runtime,
+        spec: &'a MapSpec,
+        elements: Vec<M>,
+        work: W,
+        options: RunOptions,
+    ) -> BoxFuture<'a, Ran<Self, W::Output>>
+    where
+        M: Clone + Send + 'static,
+        W: Work<M>;
 }
 
 /// Every element must succeed: the output is `Vec<T>`.
@@ -40,27 +57,53 @@ impl sealed::Sealed for Tolerant {}
 
 impl Tolerance for Strict {
     const TOLERANT: bool = false;
-    type Output<O> = Vec<O>;
+    type Output<O: Send> = Vec<O>;
 
-    fn collect<O>(outputs: Vec<Option<O>>, report: &MapReport) -> Result<Vec<O>, MapError> {
+    fn collect<O: Send>(outputs: Vec<Option<O>>, report: &MapReport) -> Result<Vec<O>, MapError> {
         report.require_all(outputs)
     }
 
-    fn from_all<O>(outputs: Vec<O>) -> Vec<O> {
-        outputs
+    fn run_on<'a, M, W>(
+        runtime: &'a Runtime,
+        spec: &'a MapSpec,
+        elements: Vec<M>,
+        work: W,
+        options: RunOptions,
+    ) -> BoxFuture<'a, Ran<Self, W::Output>>
+    where
+        M: Clone + Send + 'static,
+        W: Work<M>,
+    {
+        // Every output is needed: the engine hands them over unwrapped (without a pass over
+        // `Option`s, and in the inputs' buffer when the layouts agree).
+        Box::pin(runtime.run_map_all(spec, elements, work, options))
     }
 }
 
 impl Tolerance for Tolerant {
     const TOLERANT: bool = true;
-    type Output<O> = Vec<Option<O>>;
+    type Output<O: Send> = Vec<Option<O>>;
 
-    fn collect<O>(outputs: Vec<Option<O>>, _: &MapReport) -> Result<Vec<Option<O>>, MapError> {
+    fn collect<O: Send>(
+        outputs: Vec<Option<O>>,
+        _: &MapReport,
+    ) -> Result<Vec<Option<O>>, MapError> {
         Ok(outputs)
     }
 
-    fn from_all<O>(outputs: Vec<O>) -> Vec<Option<O>> {
-        outputs.into_iter().map(Some).collect()
+    fn run_on<'a, M, W>(
+        runtime: &'a Runtime,
+        spec: &'a MapSpec,
+        elements: Vec<M>,
+        work: W,
+        options: RunOptions,
+    ) -> BoxFuture<'a, Ran<Self, W::Output>>
+    where
+        M: Clone + Send + 'static,
+        W: Work<M>,
+    {
+        let split: fn(MapOutcome<W::Output>) -> _ = |outcome| (outcome.result, outcome.report);
+        Box::pin(runtime.run_map(spec, elements, work, options).map(split))
     }
 }
 
@@ -167,6 +210,18 @@ impl<T: Task, M, B> Clone for Assembled<T, M, B> {
 }
 
 impl<T: Task, M: 'static, B> Assembled<T, M, B> {
+    /// Each element's whole inputs, boxed, for a backend.
+    fn boxed_inputs(&self, elements: Vec<M>) -> Vec<Box<dyn std::any::Any + Send>>
+    where
+        T::Inputs: Send,
+    {
+        let mut boxed: Vec<Box<dyn std::any::Any + Send>> = Vec::with_capacity(elements.len());
+        for m in elements {
+            boxed.push(Box::new(self.inputs(m)));
+        }
+        boxed
+    }
+
     /// The task's inputs for one element. Without bound values the mapped values are the
     /// inputs already (the same type, checked here), and are passed on without the call
     /// through `assemble`'s pointer: that call, which the compiler cannot inline, was the
@@ -216,6 +271,15 @@ where
 ///
 /// Call it with one `Vec` per mapped parameter, in declaration order: `call(xs, ys)`.
 pub struct MapTask<T: Task, M, B, K> {
+    config: MapConfig,
+    work: Assembled<T, M, B>,
+    tolerance: PhantomData<fn() -> K>,
+}
+
+/// A map's options and run settings: everything about it that does not depend on its types, so
+/// that it is built and cloned by code compiled once.
+#[derive(Clone)]
+struct MapConfig {
     name: String,
     mapped_names: &'static [&'static str],
     bound_names: &'static [&'static str],
@@ -223,31 +287,89 @@ pub struct MapTask<T: Task, M, B, K> {
     criterion: Result<Criterion, SpecError>,
     retries: u32,
     timeout: Option<Duration>,
-    work: Assembled<T, M, B>,
     runtime: Option<Runtime>,
     options: RunOptions,
     cache: crate::cached::CacheChoice,
     /// The specification, built from the fields above whenever they change rather than at
     /// every call (its name is a `String`).
     spec: Result<MapSpec, SpecError>,
-    tolerance: PhantomData<fn() -> K>,
+}
+
+impl MapConfig {
+    /// The report of a run of `n` elements that ended before any started.
+    fn unstarted_report(&self, n: usize) -> MapReport {
+        MapReport::unstarted(&self.name, n, 0, MapStatus::Failed, Duration::ZERO)
+    }
+
+    /// The error and report of a run of `n` elements whose specification is invalid (`source`).
+    fn spec_failure(&self, source: &SpecError, n: usize) -> (MapError, MapReport) {
+        let error = MapError::Spec {
+            map: self.name.clone(),
+            source: source.clone(),
+        };
+        (error, self.unstarted_report(n))
+    }
+
+    /// Builds the specification again after an option changed.
+    fn rebuild_spec(&mut self) {
+        self.spec = make_spec(
+            &self.name,
+            self.concurrency,
+            &self.criterion,
+            self.retries,
+            self.timeout,
+        );
+    }
+
+    /// Sets what a workflow's map node runs with: the workflow's runtime and options, and the
+    /// node's overrides.
+    fn for_node(&mut self, runtime: Runtime, options: RunOptions, overrides: &Overrides) {
+        self.runtime = Some(runtime);
+        self.options = options;
+        self.retries = overrides.retries.unwrap_or(self.retries);
+        self.timeout = overrides.timeout.or(self.timeout);
+        self.concurrency = overrides.concurrency.unwrap_or(self.concurrency);
+        self.rebuild_spec();
+    }
+
+    /// The runtime the map runs on: its own, or the global one.
+    fn runtime(&self) -> &Runtime {
+        self.runtime.as_ref().unwrap_or_else(|| Runtime::global())
+    }
+
+    /// The configuration of a map of task `task` written with `parts`; `retries` and `timeout`
+    /// are the task's own, which the map's options override.
+    fn new(parts: &MapParts, task: &str, retries: u32, timeout: Option<Duration>) -> MapConfig {
+        let name = match parts.name {
+            Some(name) => name.to_owned(),
+            None => default_name(task, parts.bound_names),
+        };
+        let concurrency = parts.concurrency.unwrap_or(0);
+        let criterion = parts.criterion.resolve();
+        let retries = parts.retries.unwrap_or(retries);
+        let timeout = parts.timeout.or(timeout);
+        let spec = make_spec(&name, concurrency, &criterion, retries, timeout);
+        MapConfig {
+            name,
+            mapped_names: parts.mapped_names,
+            bound_names: parts.bound_names,
+            concurrency,
+            criterion,
+            retries,
+            timeout,
+            runtime: None,
+            options: RunOptions::default(),
+            cache: crate::cached::CacheChoice::Default,
+            spec,
+        }
+    }
 }
 
 impl<T: Task, M, B, K> Clone for MapTask<T, M, B, K> {
     fn clone(&self) -> Self {
         MapTask {
-            name: self.name.clone(),
-            mapped_names: self.mapped_names,
-            bound_names: self.bound_names,
-            concurrency: self.concurrency,
-            criterion: self.criterion.clone(),
-            retries: self.retries,
-            timeout: self.timeout,
+            config: self.config.clone(),
             work: self.work.clone(),
-            runtime: self.runtime.clone(),
-            options: self.options.clone(),
-            cache: self.cache.clone(),
-            spec: self.spec.clone(),
             tolerance: PhantomData,
         }
     }
@@ -256,14 +378,14 @@ impl<T: Task, M, B, K> Clone for MapTask<T, M, B, K> {
 impl<T: Task, M, B, K> fmt::Debug for MapTask<T, M, B, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MapTask")
-            .field("name", &self.name)
+            .field("name", &self.config.name)
             .field("task", &T::NAME)
-            .field("mapped", &self.mapped_names)
-            .field("bound", &self.bound_names)
-            .field("concurrency", &self.concurrency)
-            .field("criterion", &self.criterion)
-            .field("retries", &self.retries)
-            .field("timeout", &self.timeout)
+            .field("mapped", &self.config.mapped_names)
+            .field("bound", &self.config.bound_names)
+            .field("concurrency", &self.config.concurrency)
+            .field("criterion", &self.config.criterion)
+            .field("retries", &self.config.retries)
+            .field("timeout", &self.config.timeout)
             .finish()
     }
 }
@@ -271,32 +393,13 @@ impl<T: Task, M, B, K> fmt::Debug for MapTask<T, M, B, K> {
 impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
     #[doc(hidden)]
     pub fn __new(parts: MapParts, bound: B, assemble: fn(&B, M) -> T::Inputs) -> Self {
-        let name = match parts.name {
-            Some(name) => name.to_owned(),
-            None => default_name(T::NAME, parts.bound_names),
-        };
-        let concurrency = parts.concurrency.unwrap_or(0);
-        let criterion = parts.criterion.resolve();
-        let retries = parts.retries.unwrap_or(T::METADATA.retries);
-        let timeout = parts.timeout.or(T::METADATA.timeout);
-        let spec = make_spec(&name, concurrency, &criterion, retries, timeout);
         MapTask {
-            name,
-            mapped_names: parts.mapped_names,
-            bound_names: parts.bound_names,
-            concurrency,
-            criterion,
-            retries,
-            timeout,
+            config: MapConfig::new(&parts, T::NAME, T::METADATA.retries, T::METADATA.timeout),
             work: Assembled {
                 bound: Arc::new(bound),
                 assemble,
                 unbound: parts.bound_names.is_empty(),
             },
-            runtime: None,
-            options: RunOptions::default(),
-            cache: crate::cached::CacheChoice::Default,
-            spec,
             tolerance: PhantomData,
         }
     }
@@ -304,17 +407,17 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
     /// The map's name: given with `name = "…"`, or derived from the task's name and the sorted
     /// bound parameter names, e.g. `my_crate::scale.map[factor]`.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.config.name
     }
 
     /// The names of the mapped parameters, in declaration order.
     pub fn mapped_names(&self) -> &'static [&'static str] {
-        self.mapped_names
+        self.config.mapped_names
     }
 
     /// The names of the bound parameters, in declaration order.
     pub fn bound_names(&self) -> &'static [&'static str] {
-        self.bound_names
+        self.config.bound_names
     }
 
     /// The bound values, a tuple in the order of [`bound_names`](Self::bound_names).
@@ -327,36 +430,37 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
     ///
     /// Fails when a run-time `min_success_ratio` is not a number in [0, 1].
     pub fn spec(&self) -> Result<MapSpec, SpecError> {
-        self.spec.clone()
-    }
-
-    fn build_spec(&self) -> Result<MapSpec, SpecError> {
-        make_spec(
-            &self.name,
-            self.concurrency,
-            &self.criterion,
-            self.retries,
-            self.timeout,
-        )
+        self.config.spec.clone()
     }
 
     /// The map's interface: each mapped parameter as a list, each bound one as itself, and the
     /// output as a list of the task's output (of optional outputs when failures are tolerated).
     pub fn interface(&self) -> Interface {
-        map_interface::<T, K>(self.mapped_names)
+        map_interface::<T, K>(self.config.mapped_names)
+    }
+
+    /// Sets what a workflow's map node runs with (see `MapConfig::for_node`).
+    pub(crate) fn for_node(
+        mut self,
+        runtime: Runtime,
+        options: RunOptions,
+        overrides: &Overrides,
+    ) -> Self {
+        self.config.for_node(runtime, options, overrides);
+        self
     }
 
     /// Runs on `runtime` instead of [`Runtime::global`].
     #[must_use]
     pub fn with_runtime(mut self, runtime: Runtime) -> Self {
-        self.runtime = Some(runtime);
+        self.config.runtime = Some(runtime);
         self
     }
 
     /// Runs with these options: an observer of element events, a cancellation token.
     #[must_use]
     pub fn with_options(mut self, options: RunOptions) -> Self {
-        self.options = options;
+        self.config.options = options;
         self
     }
 
@@ -365,38 +469,38 @@ impl<T: Task, M, B, K: Tolerance> MapTask<T, M, B, K> {
     #[cfg(feature = "cache")]
     #[must_use]
     pub fn with_cache(mut self, store: crate::cache::Store) -> Self {
-        self.cache = crate::cached::CacheChoice::Store(store);
+        self.config.cache = crate::cached::CacheChoice::Store(store);
         self
     }
 
     /// Runs every element, even of a cached task, and stores nothing.
     #[must_use]
     pub fn without_cache(mut self) -> Self {
-        self.cache = crate::cached::CacheChoice::Off;
+        self.config.cache = crate::cached::CacheChoice::Off;
         self
     }
 
     /// Overrides the concurrency (0 = unbounded).
     #[must_use]
     pub fn with_concurrency(mut self, concurrency: usize) -> Self {
-        self.concurrency = concurrency;
-        self.spec = self.build_spec();
+        self.config.concurrency = concurrency;
+        self.config.rebuild_spec();
         self
     }
 
     /// Overrides the per-element retries.
     #[must_use]
     pub fn with_retries(mut self, retries: u32) -> Self {
-        self.retries = retries;
-        self.spec = self.build_spec();
+        self.config.retries = retries;
+        self.config.rebuild_spec();
         self
     }
 
     /// Overrides the per-attempt timeout.
     #[must_use]
     pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self.spec = self.build_spec();
+        self.config.timeout = timeout;
+        self.config.rebuild_spec();
         self
     }
 }
@@ -417,98 +521,103 @@ where
     /// (`report.elements[i]`, `report.errors_of(i)`). Per-element *events*, as they happen, come
     /// through a [`MapObserver`](maptask_runtime::MapObserver) in the options; asking for them
     /// moves sync work off the engine's fast path (chunks without per-element messages).
-    async fn run(&self, elements: Vec<M>) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
-        let spec = match &self.spec {
+    ///
+    /// Not `async`: each map's own code is this choice of path and the typed side that the
+    /// engine makes for it; the futures are the engine's, boxed once.
+    fn run(&self, elements: Vec<M>) -> BoxFuture<'_, Ran<K, T::Output>> {
+        let spec = match &self.config.spec {
             Ok(spec) => spec,
             Err(source) => {
-                let error = MapError::Spec {
-                    map: self.name.clone(),
-                    source: source.clone(),
-                };
-                return (Err(error), self.unstarted_report(elements.len()));
+                return failed::<K, T::Output>(self.config.spec_failure(source, elements.len()))
             }
         };
-        let runtime = self.runtime.as_ref().unwrap_or_else(|| Runtime::global());
+        let runtime = self.config.runtime();
         if let Some(backend) = runtime.backend() {
-            // Boxed: that rare future would otherwise size (and be copied with) every call's.
-            return Box::pin(self.run_on_backend(backend, runtime, spec.clone(), elements)).await;
+            return self.run_on_backend(backend, runtime, spec.clone(), elements);
         }
         #[cfg(feature = "cache")]
-        if let Some(plan) = crate::cached::map::plan::<T>(&self.cache, runtime) {
-            let shape = crate::cached::map::MapShape {
-                mapped_names: self.mapped_names,
-                bound_names: self.bound_names,
-                bound: &*self.work.bound,
-            };
-            let outcome = crate::cached::map::run_map(
-                plan,
-                runtime,
-                spec,
-                shape,
-                elements,
-                self.work.clone(),
-                self.options.clone(),
-            )
-            .await;
-            return collected::<K, T::Output>(outcome);
+        if let Some(plan) = crate::cached::map::plan::<T>(&self.config.cache, runtime) {
+            return Box::pin(async move {
+                let shape = crate::cached::map::MapShape {
+                    mapped_names: self.config.mapped_names,
+                    bound_names: self.config.bound_names,
+                    bound: &*self.work.bound,
+                };
+                let outcome = crate::cached::map::run_map(
+                    plan,
+                    runtime,
+                    spec,
+                    shape,
+                    elements,
+                    self.work.clone(),
+                    self.config.options.clone(),
+                )
+                .await;
+                collected::<K, T::Output>(outcome)
+            });
         }
         #[cfg(not(feature = "cache"))]
-        if !matches!(self.cache, crate::cached::CacheChoice::Off) {
+        if !matches!(self.config.cache, crate::cached::CacheChoice::Off) {
             let _ = crate::cached::codec_of::<T>();
         }
-        if !K::TOLERANT {
-            // Every output is needed: the engine hands them over unwrapped (without a pass
-            // over `Option`s, and in the inputs' buffer when the layouts agree).
-            let (result, report) = runtime
-                .run_map_all(spec, elements, self.work.clone(), self.options.clone())
-                .await;
-            return (result.map(K::from_all), report);
-        }
-        let outcome = runtime
-            .run_map(spec, elements, self.work.clone(), self.options.clone())
-            .await;
-        collected::<K, T::Output>(outcome)
+        K::run_on(
+            runtime,
+            spec,
+            elements,
+            self.work.clone(),
+            self.config.options.clone(),
+        )
     }
 
     /// Runs zipped elements on the runtime's backend (e.g. one child process per element). A
     /// cached task's elements are looked up first, and only the misses go to the backend.
-    async fn run_on_backend(
-        &self,
-        backend: &Arc<dyn maptask_runtime::MapBackend>,
-        runtime: &Runtime,
+    fn run_on_backend<'a>(
+        &'a self,
+        backend: &'a Arc<dyn maptask_runtime::MapBackend>,
+        runtime: &'a Runtime,
         spec: MapSpec,
         elements: Vec<M>,
-    ) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
+    ) -> BoxFuture<'a, Ran<K, T::Output>> {
         #[cfg(feature = "cache")]
-        if let Some(plan) = crate::cached::map::plan::<T>(&self.cache, runtime) {
-            let shape = crate::cached::map::MapShape {
-                mapped_names: self.mapped_names,
-                bound_names: self.bound_names,
-                bound: &*self.work.bound,
-            };
-            let outcome = crate::cached::map::run_on_backend(
-                plan,
-                &spec,
-                shape,
-                elements,
-                self.options.clone(),
-                |spec, elements, options, on_output| {
-                    self.backend_outcome(backend, runtime, spec, elements, options, on_output)
-                },
-            )
-            .await;
-            return collected::<K, T::Output>(outcome);
+        if let Some(plan) = crate::cached::map::plan::<T>(&self.config.cache, runtime) {
+            return Box::pin(async move {
+                let shape = crate::cached::map::MapShape {
+                    mapped_names: self.config.mapped_names,
+                    bound_names: self.config.bound_names,
+                    bound: &*self.work.bound,
+                };
+                let outcome = crate::cached::map::run_on_backend(
+                    plan,
+                    &spec,
+                    shape,
+                    elements,
+                    self.config.options.clone(),
+                    |spec, elements, options, on_output| {
+                        self.backend_outcome(backend, runtime, spec, elements, options, on_output)
+                    },
+                )
+                .await;
+                collected::<K, T::Output>(outcome)
+            });
         }
-        let outcome = self
-            .backend_outcome(backend, runtime, spec, elements, self.options.clone(), None)
-            .await;
-        collected::<K, T::Output>(outcome)
+        let collect: Collect<K, T::Output> = collected::<K, T::Output>;
+        Box::pin(
+            self.backend_outcome(
+                backend,
+                runtime,
+                spec,
+                elements,
+                self.config.options.clone(),
+                None,
+            )
+            .map(collect),
+        )
     }
 
     /// Runs `elements` on `backend`: each element's whole inputs, bound values included, go to
     /// the backend erased, and each output comes back erased (and, as it arrives, to
     /// `on_output`).
-    async fn backend_outcome(
+    fn backend_outcome(
         &self,
         backend: &Arc<dyn maptask_runtime::MapBackend>,
         runtime: &Runtime,
@@ -516,63 +625,71 @@ where
         elements: Vec<M>,
         options: maptask_runtime::RunOptions,
         on_output: Option<maptask_runtime::OutputHook>,
-    ) -> maptask_runtime::MapOutcome<T::Output> {
-        let work = &self.work;
-        let elements = elements
-            .into_iter()
-            .map(|m| Box::new((work.assemble)(&work.bound, m)) as Box<dyn std::any::Any + Send>)
-            .collect();
+    ) -> impl std::future::Future<Output = maptask_runtime::MapOutcome<T::Output>> + Send + 'static
+    {
         let map = maptask_runtime::RemoteMap {
             spec,
             task: T::NAME,
-            mapped: self.mapped_names,
-            elements,
+            mapped: self.config.mapped_names,
+            elements: self.work.boxed_inputs(elements),
             on_output,
         };
-        let outcome = backend.run_map(runtime, map, options).await;
-        let result = outcome.result.and_then(|outputs| {
-            outputs
-                .into_iter()
-                .map(|output| match output.map(|o| o.downcast::<T::Output>()) {
-                    None => Ok(None),
-                    Some(Ok(output)) => Ok(Some(*output)),
-                    Some(Err(_)) => Err(MapError::Internal {
-                        map: self.name.clone(),
+        unbox_outcome::<T::Output>(
+            backend.run_map(runtime, map, options),
+            self.config.name.clone(),
+            backend.name().to_owned(),
+        )
+    }
+}
+
+/// The common length of the mapped inputs of map `name`, or an error that names each input
+/// (`mapped_names`) and its length.
+fn check_lengths(name: &str, mapped_names: &[&str], lengths: &[usize]) -> Result<usize, MapError> {
+    // The names are gathered only for the error.
+    if let Some((&first, rest)) = lengths.split_first() {
+        if rest.iter().all(|&len| len == first) {
+            return Ok(first);
+        }
+    }
+    let named: Vec<(&str, usize)> = mapped_names
+        .iter()
+        .copied()
+        .zip(lengths.iter().copied())
+        .collect();
+    maptask_runtime::check_lengths(name, &named)
+}
+
+/// A backend's erased outcome as outputs of type `O`: an error names the backend and the type
+/// when one is not an `O`. Generic over the output only, so that maps of one output type share
+/// it.
+async fn unbox_outcome<O: 'static>(
+    run: BoxFuture<'static, maptask_runtime::MapOutcome<Box<dyn std::any::Any + Send>>>,
+    map: String,
+    backend: String,
+) -> maptask_runtime::MapOutcome<O> {
+    let outcome = run.await;
+    let result = outcome.result.and_then(|outputs| {
+        let mut unboxed = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            unboxed.push(match output.map(|o| o.downcast::<O>()) {
+                None => None,
+                Some(Ok(output)) => Some(*output),
+                Some(Err(_)) => {
+                    return Err(MapError::Internal {
+                        map,
                         message: format!(
-                            "backend `{}` returned an output that is not `{}`",
-                            backend.name(),
-                            std::any::type_name::<T::Output>()
+                            "backend `{backend}` returned an output that is not `{}`",
+                            std::any::type_name::<O>()
                         ),
-                    }),
-                })
-                .collect::<Result<Vec<_>, MapError>>()
-        });
-        maptask_runtime::MapOutcome {
-            result,
-            report: outcome.report,
+                    })
+                }
+            });
         }
-    }
-
-    /// The report of a run that ended before any element started.
-    fn unstarted_report(&self, n: usize) -> MapReport {
-        MapReport::unstarted(&self.name, n, 0, MapStatus::Failed, Duration::ZERO)
-    }
-
-    /// The common length of the mapped inputs, or an error that names each input and its length.
-    fn check_lengths(&self, lengths: &[usize]) -> Result<usize, MapError> {
-        // The names are gathered only for the error.
-        if let Some((&first, rest)) = lengths.split_first() {
-            if rest.iter().all(|&len| len == first) {
-                return Ok(first);
-            }
-        }
-        let named: Vec<(&str, usize)> = self
-            .mapped_names
-            .iter()
-            .copied()
-            .zip(lengths.iter().copied())
-            .collect();
-        maptask_runtime::check_lengths(&self.name, &named)
+        Ok(unboxed)
+    });
+    maptask_runtime::MapOutcome {
+        result,
+        report: outcome.report,
     }
 }
 
@@ -593,13 +710,23 @@ macro_rules! zip_inputs {
     }};
 }
 
-/// `[a, b, …]` as `[(a,), (b,), …]`, in the same allocation and without touching the values
-/// when `(A,)` has the layout of `A` (as rustc lays it out): a pass over a large input costs
-/// as much as a quick map's elements. Otherwise (never seen) a collect, which may still reuse
-/// the allocation.
+/// What a map's run gives its caller: the outputs collected by tolerance `K`, and the report.
+type Ran<K, O> = (Result<<K as Tolerance>::Output<O>, MapError>, MapReport);
+
+/// The function that turns an outcome into a [`Ran`].
+type Collect<K, O> = fn(MapOutcome<O>) -> Ran<K, O>;
+
+/// The future of a map that failed before it started (generic over the output only, so that
+/// maps of one output type share it).
+fn failed<'a, K: Tolerance, O: Send + 'a>(
+    (error, report): (MapError, MapReport),
+) -> BoxFuture<'a, Ran<K, O>> {
+    Box::pin(std::future::ready((Err(error), report)))
+}
+
 /// A map's outcome as its caller sees it: the outputs collected by the map's tolerance (`Vec<T>`
 /// or `Vec<Option<T>>`), and the report.
-fn collected<K: Tolerance, O>(
+fn collected<K: Tolerance, O: Send>(
     outcome: maptask_runtime::MapOutcome<O>,
 ) -> (Result<K::Output<O>, MapError>, MapReport) {
     let result = outcome
@@ -608,6 +735,10 @@ fn collected<K: Tolerance, O>(
     (result, outcome.report)
 }
 
+/// `[a, b, …]` as `[(a,), (b,), …]`, in the same allocation and without touching the values
+/// when `(A,)` has the layout of `A` (as rustc lays it out): a pass over a large input costs
+/// as much as a quick map's elements. Otherwise (never seen) a collect, which may still reuse
+/// the allocation.
 fn wrap_one<A>(values: Vec<A>) -> Vec<(A,)> {
     if std::mem::size_of::<(A,)>() == std::mem::size_of::<A>()
         && std::mem::align_of::<(A,)>() == std::mem::align_of::<A>()
@@ -643,22 +774,27 @@ macro_rules! impl_call {
             ///
             /// Inputs of different lengths fail before any element runs; empty inputs return an
             /// empty output at once.
-            pub async fn call(&self, $($arg: Vec<$ty>),+) -> Result<K::Output<T::Output>, MapError> {
-                self.call_with_report($($arg),+).await.0
+            pub fn call(
+                &self,
+                $($arg: Vec<$ty>),+
+            ) -> impl std::future::Future<Output = Result<K::Output<T::Output>, MapError>> + Send + '_ {
+                let result: fn(Ran<K, T::Output>) -> Result<K::Output<T::Output>, MapError> =
+                    |(result, _)| result;
+                self.call_with_report($($arg),+).map(result)
             }
 
             /// Like [`call`](Self::call), and also returns the engine's report: each element's
             /// status, attempts, duration and errors.
-            pub async fn call_with_report(
+            pub fn call_with_report(
                 &self,
                 $($arg: Vec<$ty>),+
-            ) -> (Result<K::Output<T::Output>, MapError>, MapReport) {
-                let n = match self.check_lengths(&[$($arg.len()),+]) {
+            ) -> impl std::future::Future<Output = (Result<K::Output<T::Output>, MapError>, MapReport)> + Send + '_ {
+                let n = match check_lengths(&self.config.name, self.config.mapped_names, &[$($arg.len()),+]) {
                     Ok(n) => n,
-                    Err(error) => return (Err(error), self.unstarted_report(0)),
+                    Err(error) => return failed::<K, T::Output>((error, self.config.unstarted_report(0))),
                 };
                 let elements: Vec<($($ty,)+)> = zip_inputs!(n; $($arg $idx),+);
-                self.run(elements).await
+                self.run(elements)
             }
         }
 

@@ -282,19 +282,9 @@ where
         node: &'static str,
         overrides: Overrides,
     ) -> BoxFuture<'static, Result<Self::Output, WorkflowError>> {
-        let mut map = self
+        let map = self
             .map
-            .with_runtime(ctx.runtime.clone())
-            .with_options(ctx.options.clone());
-        if let Some(retries) = overrides.retries {
-            map = map.with_retries(retries);
-        }
-        if let Some(timeout) = overrides.timeout {
-            map = map.with_timeout(Some(timeout));
-        }
-        if let Some(concurrency) = overrides.concurrency {
-            map = map.with_concurrency(concurrency);
-        }
+            .for_node(ctx.runtime.clone(), ctx.options.clone(), &overrides);
         let inputs = self.inputs;
         async move {
             map.call_tuple(inputs).await.map_err(|e| {

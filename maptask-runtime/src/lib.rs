@@ -68,7 +68,7 @@ mod runtime;
 pub mod work;
 
 pub use backend::{MapBackend, OutputHook, RemoteMap};
-pub use engine::check_lengths;
+pub use engine::{check_lengths, AllOutcome, MapFuture};
 pub use events::{Counts, MapEvent, MapObserver, MapStatus};
 pub use panics::filter_element_panics;
 pub use pool::PoolStatus;

@@ -5,15 +5,15 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use maptask_core::{ElementFailure, MapError, MapSpec};
+use maptask_core::{ElementFailure, MapSpec};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::MapBackend;
-use crate::engine;
+use crate::engine::{self, AllOutcome, MapFuture};
 use crate::events::MapObserver;
 use crate::pool::{ComputePool, PoolStatus};
-use crate::report::{MapOutcome, MapReport};
+use crate::report::MapOutcome;
 use crate::work::Work;
 
 /// Runs maps and tasks.
@@ -307,24 +307,24 @@ impl Runtime {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn run_map<I, W>(
-        &self,
-        spec: &MapSpec,
+    pub fn run_map<'a, I, W>(
+        &'a self,
+        spec: &'a MapSpec,
         inputs: Vec<I>,
         work: W,
         options: RunOptions,
-    ) -> MapOutcome<W::Output>
+    ) -> MapFuture<'a, MapOutcome<W::Output>>
     where
         I: Clone + Send + 'static,
         W: Work<I>,
     {
-        engine::run_map(&self.inner, spec, inputs, work, options).await
+        engine::run_map(&self.inner, spec, inputs, work, options)
     }
 
     /// Runs a map whose caller needs every output, like [`run_map`](Self::run_map) followed by
-    /// [`MapReport::require_all`]: the outputs unwrapped, in input order, or an error when any
-    /// element has none (the map failed, was cancelled, or its criterion let it succeed
-    /// without some outputs).
+    /// [`MapReport::require_all`](crate::MapReport::require_all): the outputs unwrapped, in
+    /// input order, or an error when any element has none (the map failed, was cancelled, or
+    /// its criterion let it succeed without some outputs).
     ///
     /// The report is the same as `run_map`'s. When the criterion needs every element to
     /// succeed, blocking work on the fast path keeps its outputs without `Option`s, written
@@ -348,18 +348,18 @@ impl Runtime {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn run_map_all<I, W>(
-        &self,
-        spec: &MapSpec,
+    pub fn run_map_all<'a, I, W>(
+        &'a self,
+        spec: &'a MapSpec,
         inputs: Vec<I>,
         work: W,
         options: RunOptions,
-    ) -> (Result<Vec<W::Output>, MapError>, MapReport)
+    ) -> MapFuture<'a, AllOutcome<W::Output>>
     where
         I: Clone + Send + 'static,
         W: Work<I>,
     {
-        engine::run_map_all(&self.inner, spec, inputs, work, options).await
+        engine::run_map_all(&self.inner, spec, inputs, work, options)
     }
 
     /// Runs one task call with the attempt machinery of a map: up to `retries + 1` attempts,
@@ -367,20 +367,20 @@ impl Runtime {
     ///
     /// On failure, returns the element's attempts and every attempt's error; a cancelled call's
     /// last error is [`TaskError::cancelled`](maptask_core::TaskError::cancelled).
-    pub async fn run_task<I, W>(
-        &self,
-        name: &str,
+    pub fn run_task<'a, I, W>(
+        &'a self,
+        name: &'a str,
         retries: u32,
         timeout: Option<Duration>,
         input: I,
         work: W,
         options: RunOptions,
-    ) -> Result<W::Output, ElementFailure>
+    ) -> impl std::future::Future<Output = Result<W::Output, ElementFailure>> + Send + 'a
     where
         I: Clone + Send + 'static,
         W: Work<I>,
     {
-        engine::run_task(&self.inner, name, retries, timeout, input, work, options).await
+        engine::run_task(&self.inner, name, retries, timeout, input, work, options)
     }
 }
 

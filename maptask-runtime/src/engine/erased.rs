@@ -13,7 +13,6 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use futures::FutureExt;
 use maptask_core::{Execution, TaskError};
 
 use crate::work::Work;
@@ -82,19 +81,24 @@ where
 
     fn call(&self, input: ErasedInput) -> BoxFuture<'static, Result<AnyOutput, TaskError>> {
         match input.into_typed::<I>() {
-            Ok(input) => self
-                .0
-                .call(input)
-                .map(|result| result.map(|output| Box::new(output) as AnyOutput))
-                .boxed(),
-            Err(error) => std::future::ready(Err(error)).boxed(),
+            Ok(input) => {
+                let attempt = self.0.call(input);
+                Box::pin(async move { attempt.await.map(box_output::<W::Output>) })
+            }
+            Err(error) => Box::pin(std::future::ready(Err(error))),
         }
     }
 
     fn call_blocking(&self, input: ErasedInput) -> Result<AnyOutput, TaskError> {
-        let output = self.0.call_blocking(input.into_typed::<I>()?)?;
-        Ok(Box::new(output))
+        self.0
+            .call_blocking(input.into_typed::<I>()?)
+            .map(box_output::<W::Output>)
     }
+}
+
+/// An output, boxed (generic over the output only, so that maps of one output type share it).
+fn box_output<O: Send + 'static>(output: O) -> AnyOutput {
+    Box::new(output)
 }
 
 /// A map's work, with its element types erased.
@@ -128,15 +132,4 @@ impl Work<ErasedInput> for ErasedWork {
     fn call_blocking(&self, input: ErasedInput) -> Result<AnyOutput, TaskError> {
         self.0.call_blocking(input)
     }
-}
-
-/// Unboxes the outputs of a map of `O`s.
-pub(crate) fn unbox_outputs<O: 'static>(outputs: Vec<Option<AnyOutput>>) -> Option<Vec<Option<O>>> {
-    outputs
-        .into_iter()
-        .map(|output| match output {
-            None => Some(None),
-            Some(output) => output.downcast::<O>().ok().map(|o| Some(*o)),
-        })
-        .collect()
 }

@@ -20,13 +20,12 @@
 //! starts afterwards (each thread checks before every element), and the map's future returns
 //! without waiting for the elements still running, whose results are discarded.
 //!
-//! The scheduling below ([`Core`]) is not generic: each map instantiates only [`Buffers`]'s
-//! element loop and its buffer handling.
+//! Nothing here is generic: the scheduling ([`Core`]) and the buffers ([`Buffers`]) are
+//! compiled once, and each map brings only its element loop and the functions that drop and
+//! free its values (its `ElementOps`, see `typed`).
 
 use std::any::TypeId;
-use std::mem::ManuallyDrop;
 use std::ops::Range;
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -37,11 +36,11 @@ use maptask_core::TaskError;
 
 use super::inbox::lock;
 use super::inline;
+use super::typed::{ElementOps, RawVec};
 use crate::events::MapStatus;
 use crate::panics;
 use crate::pool::PoolJob;
 use crate::report::{ElementErrors, ElementReport, ElementReports, ElementStatus};
-use crate::work::Work;
 
 /// The most elements one chunk holds.
 const MAX_CHUNK: usize = 4096;
@@ -737,17 +736,6 @@ impl<O: Send> Form<O> for Whole {
     }
 }
 
-/// Drops the values at `range` of the buffer at `base`. SAFETY: they hold values, nobody else
-/// uses them, and nothing uses them afterwards.
-unsafe fn drop_range<T>(base: *mut T, range: Range<usize>) {
-    if std::mem::needs_drop::<T>() && !range.is_empty() {
-        std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
-            base.add(range.start),
-            range.len(),
-        ));
-    }
-}
-
 /// The buffers of a fast map: inputs moved out and outputs written in place, index by index.
 ///
 /// The outputs are written over the inputs, in the inputs' own allocation, when an output's
@@ -765,62 +753,57 @@ unsafe fn drop_range<T>(base: *mut T, range: Range<usize>) {
 /// that ends after the map stopped drops its outputs itself (see [`RunChunk::discard`]), and
 /// every element of a recorded chunk succeeded (a failure in it would have stopped the map
 /// first).
-pub(crate) struct Buffers<I, W: Work<I>, F: Form<W::Output>> {
+///
+/// The buffers are untyped: the map's [`ElementOps`] runs, drops and frees what they hold.
+pub(crate) struct Buffers {
     pub(crate) core: Core,
-    work: W,
+    ops: Box<dyn ElementOps>,
     /// The inputs' allocation: its start and capacity (its values are tracked as above).
-    inputs: *mut I,
+    inputs: *mut u8,
     input_capacity: usize,
     /// The outputs' places: over the inputs (`output_capacity` is `None`), or an allocation of
     /// their own.
-    outputs: *mut F::Slot,
+    outputs: *mut u8,
     output_capacity: Option<usize>,
     /// Whether the outputs were handed over (then only the inputs are left to free).
     taken: AtomicBool,
-    form: std::marker::PhantomData<fn() -> F>,
 }
 
 // SAFETY: each index of the buffers is used by one thread at a time: the pool thread that
 // claimed it (under `Core::claims`), or the map's future after every drainer retired (`done`,
-// read with `Acquire` after the drainers' `Release`). Values cross threads, hence `Send`.
-unsafe impl<I: Send, W: Work<I>, F: Form<W::Output>> Sync for Buffers<I, W, F> {}
-unsafe impl<I: Send, W: Work<I>, F: Form<W::Output>> Send for Buffers<I, W, F> {}
+// read with `Acquire` after the drainers' `Release`). Values cross threads (`Work`'s inputs
+// and outputs are `Send`), and `ops` is `Send + Sync`.
+unsafe impl Sync for Buffers {}
+unsafe impl Send for Buffers {}
 
-impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> Buffers<I, W, F> {
-    pub(crate) fn new(core: Core, work: W, inputs: Vec<I>) -> Buffers<I, W, F> {
+impl Buffers {
+    pub(crate) fn new(core: Core, ops: Box<dyn ElementOps>, inputs: RawVec) -> Buffers {
         debug_assert!(
-            F::gap().is_some() || core.min_successes == core.n,
+            ops.has_gaps() || core.min_successes == core.n,
             "outputs without gaps need every element to succeed"
         );
-        let n = inputs.len();
-        let mut inputs = ManuallyDrop::new(inputs);
-        let input_capacity = inputs.capacity();
-        let base = inputs.as_mut_ptr();
         // The same layout per element, so the allocation is freed the same way whichever type
         // it holds (zero-sized values have no allocation to share).
-        let over_inputs = std::mem::size_of::<I>() == std::mem::size_of::<F::Slot>()
-            && std::mem::align_of::<I>() == std::mem::align_of::<F::Slot>()
-            && std::mem::size_of::<I>() != 0;
-        let (outputs, output_capacity) = if over_inputs {
-            (base.cast::<F::Slot>(), None)
+        let (outputs, output_capacity) = if ops.slots_over_inputs() {
+            (inputs.ptr, None)
         } else {
-            let mut own = ManuallyDrop::new(Vec::<F::Slot>::with_capacity(n));
-            (own.as_mut_ptr(), Some(own.capacity()))
+            let own = ops.alloc_slots(inputs.len);
+            (own.ptr, Some(own.cap))
         };
         Buffers {
             core,
-            work,
-            inputs: base,
-            input_capacity,
+            ops,
+            inputs: inputs.ptr,
+            input_capacity: inputs.cap,
             outputs,
             output_capacity,
             taken: AtomicBool::new(false),
-            form: std::marker::PhantomData,
         }
     }
 
-    /// The outputs, when every element ran (`done`, never stopped).
-    pub(crate) fn take_outputs(&self) -> Option<Vec<F::Slot>> {
+    /// The outputs, when every element ran (`done`, never stopped): `n` slots of the map's
+    /// form.
+    pub(crate) fn take_outputs(&self) -> Option<RawVec> {
         if !self.core.done.load(Ordering::Acquire) || self.taken.load(Ordering::Acquire) {
             return None;
         }
@@ -828,7 +811,7 @@ impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> Buffers<I, W, F>
         let mut claims = lock(&self.core.claims);
         // Unclaimed places (none, unless the map stopped) need a gap, which `Whole` lacks.
         let complete = claims.next == n;
-        if !complete && F::gap().is_none() {
+        if !complete && !self.ops.has_gaps() {
             return None;
         }
         // SAFETY: every drainer retired, so every claimed place holds its output and nobody
@@ -837,229 +820,77 @@ impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> Buffers<I, W, F>
         unsafe {
             if !complete {
                 for i in claims.next..n {
-                    drop_range(self.inputs, i..i + 1);
-                    if let Some(gap) = F::gap() {
-                        self.outputs.add(i).write(gap);
-                    }
+                    self.ops.drop_inputs(self.inputs, i..i + 1);
+                    self.ops.write_gaps(self.outputs, i..i + 1);
                 }
                 claims.next = n;
             }
-            self.taken.store(true, Ordering::Release);
-            let capacity = self.output_capacity.unwrap_or(self.input_capacity);
-            Some(Vec::from_raw_parts(self.outputs, n, capacity))
         }
-    }
-
-    /// Runs the attempts of element `index` from attempt `first`: retries at once on this
-    /// thread.
-    #[inline]
-    fn run_element(
-        &self,
-        local: &mut ChunkEnd,
-        index: usize,
-        input: I,
-        traced: bool,
-        first: u32,
-    ) -> Option<W::Output> {
-        let core = &self.core;
-        let retries = core.retries;
-        let mut input = Some(input);
-        let mut attempt = first;
-        loop {
-            // The input is cloned only while another attempt may follow.
-            let last = attempt > retries;
-            // One catch for the clone and the call: a panic in either fails the element for
-            // good. (The chunk runs as element code already, see `drain_for`: neither reaches
-            // the panic hook, and nothing per element touches the thread-local mark.)
-            let mut call = || {
-                std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    let arg = if last { input.take() } else { input.clone() };
-                    arg.map(|arg| self.work.call_blocking(arg))
-                }))
-            };
-            let caught = if traced {
-                core.element_span(index, attempt).in_scope(call)
-            } else {
-                call()
-            };
-            let result = match caught {
-                Ok(Some(result)) => result,
-                // No input left: only the last attempt takes it, and none follows.
-                Ok(None) => return None,
-                Err(payload) => Err(panics::element_panicked(
-                    &core.name,
-                    index,
-                    attempt,
-                    payload.as_ref(),
-                )),
-            };
-            match result {
-                Ok(output) => {
-                    if attempt > 1 {
-                        core.retried_ok(local, index, attempt);
-                    }
-                    return Some(output);
-                }
-                Err(error) => {
-                    let will_retry = !error.is_permanent() && !last;
-                    if !core.attempt_failed(local, index, attempt, error, will_retry) || !will_retry
-                    {
-                        return None;
-                    }
-                    attempt += 1;
-                }
-            }
-        }
+        self.taken.store(true, Ordering::Release);
+        Some(RawVec {
+            ptr: self.outputs,
+            len: n,
+            cap: self.output_capacity.unwrap_or(self.input_capacity),
+        })
     }
 }
 
-impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> Buffers<I, W, F> {
-    /// The first attempt of element `index` failed with `error` (and a retry is allowed): the
-    /// failure is kept, and the next attempts run.
-    #[cold]
-    fn retry_after_first(
-        &self,
-        local: &mut ChunkEnd,
-        index: usize,
-        input: I,
-        error: TaskError,
-    ) -> Option<W::Output> {
-        let will_retry = !error.is_permanent();
-        if !self.core.attempt_failed(local, index, 1, error, will_retry) || !will_retry {
-            return None;
-        }
-        self.run_element(local, index, input, false, 2)
-    }
-}
-
-impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> RunChunk for Buffers<I, W, F> {
+impl RunChunk for Buffers {
     fn run_chunk(&self, core: &Core, range: Range<usize>, traced: bool, local: &mut ChunkEnd) {
-        let mut i = range.start;
-        let mut gap_at_end = false;
-        // Read once: the work's calls may write memory, so a field would be read per element.
-        let straight = core.retries == 0 && !traced;
-        while i < range.end && !core.is_closed() {
-            // SAFETY: this thread claimed `range`; each index's input is moved out once, and
-            // its output written once, after (they may share the place).
-            let input = unsafe { self.inputs.add(i).read() };
-            let output = if straight {
-                // The common case, kept straight: one attempt, no span.
-                match std::panic::catch_unwind(AssertUnwindSafe(|| self.work.call_blocking(input)))
-                {
-                    Ok(Ok(output)) => Some(output),
-                    Ok(Err(error)) => {
-                        core.attempt_failed(local, i, 1, error, false);
-                        None
-                    }
-                    Err(payload) => {
-                        let error = panics::element_panicked(&core.name, i, 1, payload.as_ref());
-                        core.attempt_failed(local, i, 1, error, false);
-                        None
-                    }
-                }
-            } else if !traced {
-                // Another attempt may follow: the first works on a clone, and its success (the
-                // common case) takes nothing more than that clone.
-                match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    self.work.call_blocking(input.clone())
-                })) {
-                    Ok(Ok(output)) => Some(output),
-                    Ok(Err(error)) => self.retry_after_first(local, i, input, error),
-                    Err(payload) => {
-                        // A panic (in the clone or the call) is never retried.
-                        let error = panics::element_panicked(&core.name, i, 1, payload.as_ref());
-                        core.attempt_failed(local, i, 1, error, false);
-                        None
-                    }
-                }
-            } else {
-                self.run_element(local, i, input, traced, 1)
-            };
-            let place = match output {
-                Some(output) => Some(F::ok(output)),
-                None => F::gap(),
-            };
-            // SAFETY: as above.
-            match place {
-                Some(place) => unsafe { self.outputs.add(i).write(place) },
-                None => {
-                    // No gaps: this failure stopped the map (see `Whole`); nothing more runs.
-                    gap_at_end = true;
-                    i += 1;
-                    break;
-                }
-            }
-            i += 1;
-        }
-        let ran = i - range.start;
-        local.ran = ran;
-        local.written = ran - usize::from(gap_at_end);
-        // The map stopped: the rest of the chunk never runs.
-        // SAFETY: as above, for the indices of `range` not run; each input is dropped before a
-        // gap is written over it.
+        // SAFETY: the drainer claimed `range` (see `Buffers` for what each place holds).
         unsafe {
-            drop_range(self.inputs, i..range.end);
-            if F::gap().is_some() {
-                for j in i..range.end {
-                    if let Some(gap) = F::gap() {
-                        self.outputs.add(j).write(gap);
-                    }
-                }
-            }
+            self.ops
+                .run_chunk(core, self.inputs, self.outputs, range, traced, local);
         }
     }
 
     fn discard(&self, range: Range<usize>) {
         // With gaps, every claimed place holds a value and `Drop` drops them all.
-        if F::gap().is_none() {
+        if !self.ops.has_gaps() {
             // SAFETY: the caller ran the chunk and wrote these outputs; nobody takes them.
-            unsafe { drop_range(self.outputs, range) };
+            unsafe { self.ops.drop_slots(self.outputs, range) };
         }
     }
 }
 
-impl<I: Clone + Send + 'static, W: Work<I>, F: Form<W::Output>> PoolJob for Buffers<I, W, F> {
+impl PoolJob for Buffers {
     fn run(&self) -> usize {
         self.core.drain(self)
     }
 }
 
-impl<I, W: Work<I>, F: Form<W::Output>> Drop for Buffers<I, W, F> {
+impl Drop for Buffers {
     fn drop(&mut self) {
         // Nobody else holds the buffers now (see `Buffers` for what each place holds).
         let n = self.core.n;
-        let claimed = self
+        let claims = self
             .core
             .claims
             .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .next;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let claimed = claims.next;
         let taken = *self.taken.get_mut();
+        let ops = &self.ops;
         // SAFETY: see above.
         unsafe {
-            drop_range(self.inputs, claimed..n);
+            ops.drop_inputs(self.inputs, claimed..n);
             if !taken {
-                if F::gap().is_some() {
-                    drop_range(self.outputs, 0..claimed);
+                if ops.has_gaps() {
+                    ops.drop_slots(self.outputs, 0..claimed);
                 } else {
-                    let claims = self
-                        .core
-                        .claims
-                        .get_mut()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     for line in &claims.record.chunks {
-                        drop_range(self.outputs, line.start..line.start + line.ran);
+                        ops.drop_slots(self.outputs, line.start..line.start + line.ran);
                     }
                 }
             }
-            // Free the allocations (lengths 0: their values were dropped above or handed over).
+            // Free the allocations (their values were dropped above or handed over).
             if let Some(capacity) = self.output_capacity {
                 if !taken {
-                    drop(Vec::from_raw_parts(self.outputs, 0, capacity));
+                    ops.free_slots(self.outputs, capacity);
                 }
-                drop(Vec::from_raw_parts(self.inputs, 0, self.input_capacity));
+                ops.free_inputs(self.inputs, self.input_capacity);
             } else if !taken {
-                drop(Vec::from_raw_parts(self.inputs, 0, self.input_capacity));
+                ops.free_inputs(self.inputs, self.input_capacity);
             }
         }
     }
@@ -1074,35 +905,28 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
-/// Runs a map on the fast path (see the module's documentation), keeping its outputs in form
-/// `F`. `span` is the map's span.
+/// Runs a map on the fast path (see the module's documentation): its `inputs` and the
+/// operations of their types. The outputs come back as `n` slots of the map's form.
 ///
 /// The map starts when this is called (the caller's elements run inline now, when the work is
 /// known to be quick), and the future it returns waits for the end. That future holds only the
-/// shared buffers: a future holding the map's state by value is hundreds of bytes, copied at
-/// each level of the callers' futures, which cost a quick map more than its elements. Call it
-/// only where its future is awaited at once.
-pub(crate) fn run<I, W, F>(
+/// shared buffers; call this only where its future is awaited at once.
+pub(crate) fn run(
     pool: &crate::pool::ComputePool,
     mut core: Core,
-    work: W,
-    inputs: Vec<I>,
+    ops: Box<dyn ElementOps>,
+    inputs: RawVec,
     cancel: Option<tokio_util::sync::CancellationToken>,
     started_at: Instant,
 ) -> impl std::future::Future<
     Output = (
-        Result<Vec<F::Slot>, maptask_core::MapError>,
+        Result<RawVec, maptask_core::MapError>,
         crate::report::MapReport,
     ),
->
-where
-    I: Clone + Send + 'static,
-    W: Work<I>,
-    F: Form<W::Output>,
-{
+> {
     core.threads = pool.size();
-    let quick = inline::quick_mean::<W>();
-    let buffers = Arc::new(Buffers::<I, W, F>::new(core, work, inputs));
+    let quick = inline::quick_mean_of(core.kind);
+    let buffers = Arc::new(Buffers::new(core, ops, inputs));
     let job: Arc<dyn PoolJob> = buffers.clone();
     let copies = if let Some(mean) = quick {
         // Work known to be quick: the caller starts, and the pool joins only for what is left
@@ -1115,23 +939,18 @@ where
         pool.submit(&job, copies);
     }
     drop(job);
-    finish::<I, W, F>(buffers, cancel, started_at)
+    finish(buffers, cancel, started_at)
 }
 
 /// Waits for the end of a started map, and makes its outcome.
-async fn finish<I, W, F>(
-    buffers: Arc<Buffers<I, W, F>>,
+async fn finish(
+    buffers: Arc<Buffers>,
     cancel: Option<tokio_util::sync::CancellationToken>,
     started_at: Instant,
 ) -> (
-    Result<Vec<F::Slot>, maptask_core::MapError>,
+    Result<RawVec, maptask_core::MapError>,
     crate::report::MapReport,
-)
-where
-    I: Clone + Send + 'static,
-    W: Work<I>,
-    F: Form<W::Output>,
-{
+) {
     let status = {
         let core = &buffers.core;
         let _stop = StopOnDrop(core);
@@ -1153,7 +972,7 @@ where
     // Without gaps, the buffer still needs the chunk lines to drop outputs not handed over.
     let (elements, errors) = buffers
         .core
-        .outcome(outputs.is_none() && F::gap().is_none());
+        .outcome(outputs.is_none() && !buffers.ops.has_gaps());
     super::finish_report(
         &buffers.core.name,
         buffers.core.min_successes,

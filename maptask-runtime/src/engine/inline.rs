@@ -89,8 +89,13 @@ pub(crate) fn is_quick<W: 'static>() -> bool {
 
 /// The last quick call's time, when calls of `W` run inline.
 pub(crate) fn quick_mean<W: 'static>() -> Option<Duration> {
+    quick_mean_of(TypeId::of::<W>())
+}
+
+/// The last quick call's time, when calls of the kind of work `kind` run inline.
+pub(crate) fn quick_mean_of(kind: TypeId) -> Option<Duration> {
     lock(kinds())
-        .get(&TypeId::of::<W>())
+        .get(&kind)
         .filter(|k| k.quick_seen && k.strikes < STRIKES)
         .map(|k| k.mean)
 }

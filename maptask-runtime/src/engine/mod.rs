@@ -9,6 +9,7 @@ mod inbox;
 mod inline;
 mod tasks;
 mod timers;
+mod typed;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +25,8 @@ use crate::runtime::{RunOptions, RuntimeInner};
 use crate::work::Work;
 use driver::{Driver, Settings};
 use erased::{ErasedInput, ErasedWork};
+use futures::future::BoxFuture;
+use typed::{ElementOps, RawVec, TypedOps};
 
 /// Checks that the mapped inputs all have the same length, and returns it.
 ///
@@ -53,16 +56,16 @@ pub fn check_lengths(map: &str, lengths: &[(&str, usize)]) -> Result<usize, MapE
     })
 }
 
-/// An outcome for a map that ran nothing.
-fn outcome_without_running<O>(
+/// The report of a map that ran nothing, delivered to the observer if there is one.
+fn report_without_running(
     name: &str,
     n: usize,
     min_successes: usize,
-    result: Result<Vec<Option<O>>, MapError>,
+    succeeded: bool,
     options: &RunOptions,
     started_at: Instant,
-) -> MapOutcome<O> {
-    let status = if result.is_ok() {
+) -> MapReport {
+    let status = if succeeded {
         MapStatus::Succeeded
     } else {
         MapStatus::Failed
@@ -83,134 +86,224 @@ fn outcome_without_running<O>(
             tracing::error!("a map observer panicked; the event was dropped");
         }
     }
-    MapOutcome { result, report }
+    report
 }
 
-pub(crate) async fn run_map<I, W>(
-    runtime: &Arc<RuntimeInner>,
-    spec: &MapSpec,
+/// Runs a map, keeping its outputs as `Option`s: `None` where an element has none.
+///
+/// Not `async`: the typed part of a map is its [`TypedOps`], made here, and the future is
+/// [`MapFuture`], generic over the output type only, so that maps of the same output share it.
+pub(crate) fn run_map<'a, I, W>(
+    runtime: &'a Arc<RuntimeInner>,
+    spec: &'a MapSpec,
     inputs: Vec<I>,
     work: W,
     options: RunOptions,
-) -> MapOutcome<W::Output>
+) -> MapFuture<'a, MapOutcome<W::Output>>
 where
     I: Clone + Send + 'static,
     W: Work<I>,
 {
+    let ops = Box::new(TypedOps::<I, W, fast::Optional>::new(work));
+    let run = run_erased(runtime, spec, RawVec::from_vec(inputs), ops, options);
+    // SAFETY: the engine hands back the slots of the form it was given: `Option<W::Output>`.
+    unsafe { MapFuture::new(run, outcome_of::<W::Output>) }
+}
+
+/// Like [`run_map`], for a caller that needs every output: the outputs unwrapped, or an error
+/// when any element has none.
+pub(crate) fn run_map_all<'a, I, W>(
+    runtime: &'a Arc<RuntimeInner>,
+    spec: &'a MapSpec,
+    inputs: Vec<I>,
+    work: W,
+    options: RunOptions,
+) -> MapFuture<'a, AllOutcome<W::Output>>
+where
+    I: Clone + Send + 'static,
+    W: Work<I>,
+{
+    let ops = Box::new(TypedOps::<I, W, fast::Whole>::new(work));
+    let run = run_erased(runtime, spec, RawVec::from_vec(inputs), ops, options);
+    // SAFETY: the engine hands back the slots of the form it was given: `W::Output`.
+    unsafe { MapFuture::new(run, all_of::<W::Output>) }
+}
+
+/// An erased map's outcome, with slots of `Option<O>`.
+/// SAFETY: the slots are `Option<O>`s.
+unsafe fn outcome_of<O>(result: Result<RawVec, MapError>, report: MapReport) -> MapOutcome<O> {
+    MapOutcome {
+        result: result.map(|slots| slots.into_vec::<Option<O>>()),
+        report,
+    }
+}
+
+/// What [`Runtime::run_map_all`](crate::Runtime::run_map_all) gives: every output, or the error
+/// that says why some are missing; and the report.
+pub type AllOutcome<O> = (Result<Vec<O>, MapError>, MapReport);
+
+/// An erased map's outcome, with slots of `O`.
+/// SAFETY: the slots are `O`s.
+unsafe fn all_of<O>(result: Result<RawVec, MapError>, report: MapReport) -> AllOutcome<O> {
+    (result.map(|slots| slots.into_vec::<O>()), report)
+}
+
+/// The erased result of a map.
+type ErasedRun<'a> = BoxFuture<'a, (Result<RawVec, MapError>, MapReport)>;
+
+/// The future of a map run by [`Runtime::run_map`](crate::Runtime::run_map) or
+/// [`Runtime::run_map_all`](crate::Runtime::run_map_all): the engine runs the map on erased
+/// elements, and this puts the outputs back into their type when it ends.
+#[must_use = "a map does nothing unless awaited"]
+pub struct MapFuture<'a, T> {
+    run: ErasedRun<'a>,
+    typed: unsafe fn(Result<RawVec, MapError>, MapReport) -> T,
+}
+
+impl<'a, T> MapFuture<'a, T> {
+    /// SAFETY: `typed` reads the slots of the form that `run` writes.
+    unsafe fn new(
+        run: ErasedRun<'a>,
+        typed: unsafe fn(Result<RawVec, MapError>, MapReport) -> T,
+    ) -> MapFuture<'a, T> {
+        MapFuture { run, typed }
+    }
+}
+
+impl<T> std::future::Future for MapFuture<'_, T> {
+    type Output = T;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<T> {
+        let (result, report) = std::task::ready!(self.run.as_mut().poll(cx));
+        // SAFETY: see `MapFuture::new`.
+        std::task::Poll::Ready(unsafe { (self.typed)(result, report) })
+    }
+}
+
+impl<T> std::fmt::Debug for MapFuture<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MapFuture")
+    }
+}
+
+/// Runs a map of erased elements: `inputs` holds the values that `ops` knows, and the outputs
+/// come back as slots of `ops`'s form. Not generic, so that it is compiled once, here.
+///
+/// A form without gaps (every output needed) keeps its outputs unwrapped on the fast path
+/// (see `fast::Whole`) when the criterion needs every element to succeed; any other map of
+/// that form runs on the general engine, and fails when an element has no output.
+fn run_erased<'a>(
+    runtime: &'a Arc<RuntimeInner>,
+    spec: &'a MapSpec,
+    inputs: RawVec,
+    ops: Box<dyn ElementOps>,
+    options: RunOptions,
+) -> BoxFuture<'a, (Result<RawVec, MapError>, MapReport)> {
     let started_at = Instant::now();
-    let n = inputs.len();
+    let n = inputs.len;
     // The criterion is checked first: `min_successes = 3` over no element is an error, not `[]`.
     let min_successes = match spec.criterion.min_successes(n) {
         Ok(m) => m,
         Err(source) => {
+            // SAFETY: `inputs` holds `n` inputs, dropped and freed here.
+            unsafe {
+                ops.drop_inputs(inputs.ptr, 0..n);
+                ops.free_inputs(inputs.ptr, inputs.cap);
+            }
             let error = MapError::Spec {
                 map: spec.name.clone(),
                 source,
             };
-            return outcome_without_running(&spec.name, n, 0, Err(error), &options, started_at);
+            let report = report_without_running(&spec.name, n, 0, false, &options, started_at);
+            return Box::pin(std::future::ready((Err(error), report)));
         }
     };
     if n == 0 {
-        return outcome_without_running(&spec.name, 0, 0, Ok(Vec::new()), &options, started_at);
+        // SAFETY: an allocation without values.
+        unsafe { ops.free_inputs(inputs.ptr, inputs.cap) };
+        let report = report_without_running(&spec.name, 0, 0, true, &options, started_at);
+        return Box::pin(std::future::ready((Ok(ops.alloc_slots(0)), report)));
     }
-    if takes_fast_path(runtime, spec, &work, &options) {
-        let (result, report) = run_fast::<I, W, fast::Optional>(
+    let whole = !ops.has_gaps();
+    if (!whole || min_successes == n) && takes_fast_path(runtime, spec, &*ops, &options) {
+        return Box::pin(run_fast(
             runtime,
             spec,
             min_successes,
             inputs,
+            ops,
+            options,
+            started_at,
+        ));
+    }
+    // Everything else runs on the general engine, on boxed elements.
+    // SAFETY: `inputs` holds the values `ops` knows.
+    let boxed = unsafe { ops.box_inputs(inputs) };
+    let unbox = ops.unboxer();
+    let work = ops.into_work();
+    Box::pin(async move {
+        let outcome = run_general(
+            runtime,
+            spec,
+            n,
+            min_successes,
+            boxed,
             work,
             options,
             started_at,
         )
         .await;
-        return MapOutcome { result, report };
-    }
-    // Everything else runs on the general engine, compiled once for boxed elements.
-    let inputs: Vec<ErasedInput> = inputs.into_iter().map(ErasedInput::new).collect();
-    let outcome = run_general(
-        runtime,
-        spec,
-        n,
-        min_successes,
-        inputs,
-        ErasedWork::new(work),
-        options,
-        started_at,
-    )
-    .await;
-    let MapOutcome { result, report } = outcome;
-    let result = match result {
-        Ok(outputs) => erased::unbox_outputs(outputs).ok_or_else(|| MapError::Internal {
-            map: report.map.clone(),
-            message: "an element's output has the wrong type".to_owned(),
-        }),
-        Err(error) => Err(error),
-    };
-    MapOutcome { result, report }
-}
-
-/// Like [`run_map`], for a caller that needs every output: the outputs unwrapped, or an error
-/// when any element has none.
-pub(crate) async fn run_map_all<I, W>(
-    runtime: &Arc<RuntimeInner>,
-    spec: &MapSpec,
-    inputs: Vec<I>,
-    work: W,
-    options: RunOptions,
-) -> (Result<Vec<W::Output>, MapError>, MapReport)
-where
-    I: Clone + Send + 'static,
-    W: Work<I>,
-{
-    let started_at = Instant::now();
-    let n = inputs.len();
-    // A map that needs every element to succeed keeps its outputs without `Option`s (see
-    // `fast::Whole`); any other goes through `run_map` and is unwrapped afterwards.
-    let every = n > 0 && spec.criterion.min_successes(n) == Ok(n);
-    if every && takes_fast_path(runtime, spec, &work, &options) {
-        return run_fast::<I, W, fast::Whole>(runtime, spec, n, inputs, work, options, started_at)
-            .await;
-    }
-    // Boxed: this future would otherwise hold both paths' states, and be moved whole.
-    let MapOutcome { result, report } =
-        Box::pin(run_map(runtime, spec, inputs, work, options)).await;
-    let result = result.and_then(|outputs| report.require_all(outputs));
-    (result, report)
+        let MapOutcome { result, report } = outcome;
+        let result = result
+            .and_then(|outputs| {
+                if whole {
+                    // Every output is needed: an element without one fails the map.
+                    let all = report.require_all(outputs)?;
+                    Ok(all.into_iter().map(Some).collect())
+                } else {
+                    Ok(outputs)
+                }
+            })
+            .and_then(|outputs| {
+                unbox(outputs).ok_or_else(|| MapError::Internal {
+                    map: report.map.clone(),
+                    message: "an element's output has the wrong type".to_owned(),
+                })
+            });
+        (result, report)
+    })
 }
 
 /// Whether a map runs on the fast path: blocking work that needs no timer, no runtime-wide
 /// permit and no per-element event.
-fn takes_fast_path<I, W: Work<I>>(
+fn takes_fast_path(
     runtime: &RuntimeInner,
     spec: &MapSpec,
-    work: &W,
+    ops: &dyn ElementOps,
     options: &RunOptions,
 ) -> bool {
-    work.execution() == Execution::Blocking
+    ops.execution() == Execution::Blocking
         && spec.timeout.is_none()
         && spec.backoff.is_none()
         && runtime.in_flight.is_none()
         && options.observer.is_none()
 }
 
-/// Runs a map of at least one element on the fast path, keeping its outputs in form `F`. The
-/// map starts now, inside its span (see `fast::run`); await the future at once.
-fn run_fast<I, W, F>(
+/// Runs a map of at least one element on the fast path. The map starts now, inside its span
+/// (see `fast::run`); await the future at once.
+fn run_fast(
     runtime: &Arc<RuntimeInner>,
     spec: &MapSpec,
     min_successes: usize,
-    inputs: Vec<I>,
-    work: W,
+    inputs: RawVec,
+    ops: Box<dyn ElementOps>,
     options: RunOptions,
     started_at: Instant,
-) -> impl std::future::Future<Output = (Result<Vec<F::Slot>, MapError>, MapReport)>
-where
-    I: Clone + Send + 'static,
-    W: Work<I>,
-    F: fast::Form<W::Output>,
-{
-    let n = inputs.len();
+) -> impl std::future::Future<Output = (Result<RawVec, MapError>, MapReport)> {
+    let n = inputs.len;
     let span = tracing::info_span!(
         "map",
         map = %spec.name,
@@ -229,11 +322,10 @@ where
         spec.retries,
         Arc::from(spec.name.as_str()),
         span.clone(),
-        std::any::TypeId::of::<W>(),
+        ops.kind(),
     );
     let pool = runtime.pool();
-    let end = span
-        .in_scope(|| fast::run::<I, W, F>(&pool, core, work, inputs, options.cancel, started_at));
+    let end = span.in_scope(|| fast::run(&pool, core, ops, inputs, options.cancel, started_at));
     end.instrument(span)
 }
 
@@ -280,15 +372,18 @@ fn run_general<'a>(
     )
 }
 
-pub(crate) async fn run_task<I, W>(
-    runtime: &Arc<RuntimeInner>,
-    name: &str,
+/// Runs one task call: inline when its work is known to be quick, otherwise as a map of one
+/// element. Only the inline call is typed by the work; the rest is generic over the output
+/// only (see [`task_on_engine`]).
+pub(crate) fn run_task<'a, I, W>(
+    runtime: &'a Arc<RuntimeInner>,
+    name: &'a str,
     retries: u32,
     timeout: Option<Duration>,
     input: I,
     work: W,
     options: RunOptions,
-) -> Result<W::Output, ElementFailure>
+) -> BoxFuture<'a, Result<W::Output, ElementFailure>>
 where
     I: Clone + Send + 'static,
     W: Work<I>,
@@ -300,21 +395,60 @@ where
         && options.observer.is_none()
         && runtime.in_flight.is_none();
     if plain && inline::is_quick::<W>() {
-        if options.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
-            return Err(inline::cancelled());
-        }
-        let span = tracing::info_span!("map", map = %name, n = 1usize, min_successes = 1usize);
-        return span.in_scope(|| inline::run(name, retries, input, &work));
+        let result = if options.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            Err(inline::cancelled())
+        } else {
+            let span = tracing::info_span!("map", map = %name, n = 1usize, min_successes = 1usize);
+            span.in_scope(|| inline::run(name, retries, input, &work))
+        };
+        return Box::pin(std::future::ready(result));
     }
-    let spec = MapSpec::new(name)
+    let ops = Box::new(TypedOps::<I, W, fast::Optional>::new(work));
+    let call = TaskCall {
+        name,
+        retries,
+        timeout,
+        plain,
+    };
+    Box::pin(task_on_engine::<W::Output>(
+        runtime,
+        call,
+        RawVec::from_vec(vec![input]),
+        ops,
+        options,
+    ))
+}
+
+/// A task call that goes through the engine.
+struct TaskCall<'a> {
+    name: &'a str,
+    retries: u32,
+    timeout: Option<Duration>,
+    /// Blocking work without a timer, an observer or a cap: its time is recorded, so that
+    /// later calls run inline once it is known to be quick.
+    plain: bool,
+}
+
+/// Runs a task call as a map of the one element in `input`, whose output is an `O`.
+async fn task_on_engine<O>(
+    runtime: &Arc<RuntimeInner>,
+    call: TaskCall<'_>,
+    input: RawVec,
+    ops: Box<dyn ElementOps>,
+    options: RunOptions,
+) -> Result<O, ElementFailure> {
+    let spec = MapSpec::new(call.name)
         .criterion(Criterion::All)
-        .retries(retries)
-        .timeout(timeout);
-    let outcome = run_map(runtime, &spec, vec![input], work, options).await;
-    if plain {
+        .retries(call.retries)
+        .timeout(call.timeout);
+    let kind = ops.kind();
+    let (result, report) = run_erased(runtime, &spec, input, ops, options).await;
+    // SAFETY: the slots of `TypedOps<_, _, Optional>` over work whose output is `O`.
+    let outcome = unsafe { outcome_of::<O>(result, report) };
+    if call.plain {
         if let Some(element) = outcome.report.elements.first() {
             if element.attempts > 0 {
-                inline::record::<W>(element.duration / element.attempts);
+                inline::record_kind(kind, element.duration / element.attempts);
             }
         }
     }
