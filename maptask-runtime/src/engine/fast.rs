@@ -18,7 +18,11 @@
 //!
 //! The first failure that leaves too few possible successes stops the map at once: no element
 //! starts afterwards (each thread checks before every element), and the map's future returns
-//! without waiting for the elements still running, whose results are discarded.
+//! without waiting for the elements still running, whose results are discarded. A pool thread
+//! inside a slow element (a chunk of one, of work not shown quick) is *abandoned*, as the
+//! general engine abandons its slow attempts: the pool replaces it within its bound, and the
+//! thread goes back to the pool when the element returns. Cancelling the map, or dropping its
+//! future, stops it the same way.
 //!
 //! Nothing here is generic: the scheduling ([`Core`]) and the buffers ([`Buffers`]) are
 //! compiled once, and each map brings only its element loop and the functions that drop and
@@ -39,7 +43,7 @@ use super::inline;
 use super::typed::{ElementOps, RawVec};
 use crate::events::MapStatus;
 use crate::panics;
-use crate::pool::PoolJob;
+use crate::pool::{PoolHandle, PoolJob};
 use crate::report::{ElementErrors, ElementReport, ElementReports, ElementStatus};
 
 /// The most elements one chunk holds.
@@ -95,6 +99,9 @@ struct Claims {
     active: usize,
     /// Copies of the job queued or running.
     drainers: usize,
+    /// Pool drainers inside a chunk of one element of work not known to be quick: stopping the
+    /// map abandons them (see [`Core::stop_locked`]).
+    slow: usize,
     record: Record,
 }
 
@@ -118,6 +125,11 @@ pub(crate) struct Core {
     span: tracing::Span,
     /// The kind of work (its type), for `inline`'s record of quick work.
     kind: TypeId,
+    /// Whether that kind is known to be quick: then its pool drainers start with chunks that
+    /// stopping the map does not abandon.
+    known_quick: bool,
+    /// The pool, told about the threads that a stopped map abandons.
+    pool: Option<PoolHandle>,
     claims: Mutex<Claims>,
     /// Start nothing more: the map failed early, was cancelled, or its future was dropped.
     closed: AtomicBool,
@@ -136,6 +148,8 @@ pub(crate) struct ChunkEnd {
     pub(crate) written: usize,
     errors: Vec<(usize, TaskError)>,
     exceptions: Vec<Exception>,
+    /// The chunk is counted in `Claims::slow`.
+    tracked: bool,
 }
 
 impl ChunkEnd {
@@ -176,6 +190,8 @@ impl Core {
     ) -> Core {
         Core {
             kind,
+            known_quick: false,
+            pool: None,
             n,
             cap: cap.clamp(1, n.max(1)),
             min_successes,
@@ -188,6 +204,7 @@ impl Core {
                 next: 0,
                 active: 0,
                 drainers: 0,
+                slow: 0,
                 record: Record::default(),
             }),
             closed: AtomicBool::new(false),
@@ -241,14 +258,32 @@ impl Core {
     /// Stops the map with `status`, unless it has stopped already.
     pub(crate) fn stop(&self, status: MapStatus) {
         let mut claims = lock(&self.claims);
-        self.stop_locked(&mut claims.record, status);
+        let abandoned = self.stop_locked(&mut claims, status);
+        drop(claims);
+        self.abandon(abandoned);
     }
 
-    fn stop_locked(&self, record: &mut Record, status: MapStatus) {
-        if record.verdict.is_none() {
-            record.verdict = Some(status);
-            self.closed.store(true, Ordering::Release);
-            self.waker.wake();
+    /// Stops the map with `status`, unless it has stopped already. Returns how many pool
+    /// threads it abandons: those inside a slow element, whose result nobody waits for now.
+    /// Like the general engine's (see `blocking`), their threads stop counting as the pool's,
+    /// which replaces them (call [`Core::abandon`] once the lock is released); each calls
+    /// `unstuck` when its element returns (see [`Core::chunk_ended`]).
+    fn stop_locked(&self, claims: &mut Claims, status: MapStatus) -> usize {
+        if claims.record.verdict.is_some() {
+            return 0;
+        }
+        claims.record.verdict = Some(status);
+        self.closed.store(true, Ordering::Release);
+        self.waker.wake();
+        std::mem::take(&mut claims.slow)
+    }
+
+    /// Tells the pool that `threads` of its threads are stuck in abandoned elements.
+    fn abandon(&self, threads: usize) {
+        if let Some(pool) = &self.pool {
+            for _ in 0..threads {
+                pool.abandon();
+            }
         }
     }
 
@@ -273,10 +308,10 @@ impl Core {
             return true;
         }
         let mut claims = lock(&self.claims);
-        let record = &mut claims.record;
-        if record.verdict.is_some() {
+        if claims.record.verdict.is_some() {
             return false;
         }
+        let record = &mut claims.record;
         // After this element's earlier attempts (and the elements before it in the chunk):
         // errors stay in attempt order, segments in index order.
         local.errors.push((index, error));
@@ -287,9 +322,17 @@ impl Core {
         });
         local.hand_in(record, false);
         record.failed += 1;
+        let mut abandoned = 0;
         if self.n - record.failed < self.min_successes {
-            self.stop_locked(record, MapStatus::Failed);
+            // This thread is done with its element: it is not one to abandon.
+            if local.tracked {
+                local.tracked = false;
+                claims.slow -= 1;
+            }
+            abandoned = self.stop_locked(&mut claims, MapStatus::Failed);
         }
+        drop(claims);
+        self.abandon(abandoned);
         true
     }
 
@@ -303,10 +346,11 @@ impl Core {
         });
     }
 
-    /// Claims the next chunk of at most `want` elements, or retires this drainer.
-    fn claim(&self, want: usize, alone: bool) -> Option<Range<usize>> {
+    /// Claims the next chunk of at most `want` elements, or retires this drainer. A chunk of
+    /// one element is counted in `Claims::slow` when `track`.
+    fn claim(&self, want: usize, alone: bool, track: bool) -> Option<Range<usize>> {
         let mut claims = lock(&self.claims);
-        let claimed = self.claim_locked(&mut claims, want, alone);
+        let claimed = self.claim_locked(&mut claims, want, alone, track);
         drop(claims);
         self.claimed(claimed)
     }
@@ -326,7 +370,7 @@ impl Core {
         }
     }
 
-    fn claim_locked(&self, claims: &mut Claims, want: usize, alone: bool) -> Claimed {
+    fn claim_locked(&self, claims: &mut Claims, want: usize, alone: bool, track: bool) -> Claimed {
         let left = self.n - claims.next;
         let free = self.cap - claims.active;
         if left == 0 || free == 0 || self.is_closed() {
@@ -351,6 +395,9 @@ impl Core {
         let start = claims.next;
         claims.next += k;
         claims.active += k;
+        if track && k == 1 {
+            claims.slow += 1;
+        }
         Claimed::Chunk(start..start + k)
     }
 
@@ -367,11 +414,21 @@ impl Core {
         local: &mut ChunkEnd,
         took: Duration,
         company: bool,
-        next: Option<(usize, bool)>,
+        next: Option<(usize, bool, bool)>,
     ) -> (usize, bool, Option<Option<Range<usize>>>) {
         let len = range.len();
         let ran = local.ran;
         let mut claims = lock(&self.claims);
+        // A tracked chunk that outlived the map's stop was abandoned: its thread went back to
+        // the pool's count of stuck ones, and now returns.
+        let mut unstuck = false;
+        if std::mem::take(&mut local.tracked) {
+            if claims.record.verdict.is_some() {
+                unstuck = true;
+            } else {
+                claims.slow -= 1;
+            }
+        }
         let record = &mut claims.record;
         local.hand_in(record, true);
         let recorded = record.verdict.is_none();
@@ -396,12 +453,17 @@ impl Core {
         // `drain_for`); one whose chunk was not recorded first drops its outputs, outside the
         // lock, and then retires.
         let claimed = match next {
-            Some((want, alone)) if missing == 0 && recorded => {
-                Some(self.claim_locked(&mut claims, want, alone))
+            Some((want, alone, track)) if missing == 0 && recorded => {
+                Some(self.claim_locked(&mut claims, want, alone, track))
             }
             _ => None,
         };
         drop(claims);
+        if unstuck {
+            if let Some(pool) = &self.pool {
+                pool.unstuck();
+            }
+        }
         (missing, recorded, claimed.map(|c| self.claimed(c)))
     }
 
@@ -459,11 +521,16 @@ impl Core {
         };
         // The caller drains before any pool thread is asked to: it is alone.
         let alone = caller;
-        let Some(mut range) = self.claim(want, alone) else {
+        // A pool thread's chunk of one element may be slow: until this turn's chunks show the
+        // work quick (or it is known to be), such a chunk is counted, so that stopping the map
+        // abandons it and the pool replaces its thread. The caller is no pool thread.
+        let mut track = !caller && !self.known_quick;
+        let Some(mut range) = self.claim(want, alone, track) else {
             record_turn(turn);
             return None;
         };
         loop {
+            local.tracked = track && range.len() == 1;
             // No element span when no subscriber can take a DEBUG span (checked per chunk).
             let traced = super::blocking::debug_spans_enabled();
             // A clock read costs as much as dozens of quick elements: a chunk of several starts
@@ -484,21 +551,20 @@ impl Core {
             let now = Instant::now();
             ended = Some(now);
             let took = now.saturating_duration_since(started);
-            want = if ran > 0 && took < QUICK * u32::try_from(ran).unwrap_or(u32::MAX) {
-                (want * 2).min(MAX_CHUNK)
-            } else {
-                1
-            };
+            let quick = ran > 0 && took < QUICK * u32::try_from(ran).unwrap_or(u32::MAX);
+            want = if quick { (want * 2).min(MAX_CHUNK) } else { 1 };
+            track = !caller && !quick;
             turn = (turn.0 + ran, turn.1 + took);
             let written = range.start..range.start + local.written;
             // The next chunk is claimed with this one's end, while the turn lasts.
-            let next = (now.saturating_duration_since(began) < limit).then_some((want, alone));
+            let next =
+                (now.saturating_duration_since(began) < limit).then_some((want, alone, track));
             let (extra, recorded, claimed) =
                 self.chunk_ended(range, &mut local, took, !alone, next);
             if !recorded {
                 elements.discard(written);
                 // The map stopped: this claim retires the drainer.
-                if let Some(claimed) = self.claim(want, alone) {
+                if let Some(claimed) = self.claim(want, alone, track) {
                     range = claimed;
                     continue;
                 }
@@ -925,7 +991,9 @@ pub(crate) fn run(
     ),
 > {
     core.threads = pool.size();
+    core.pool = Some(pool.handle());
     let quick = inline::quick_mean_of(core.kind);
+    core.known_quick = quick.is_some();
     let buffers = Arc::new(Buffers::new(core, ops, inputs));
     let job: Arc<dyn PoolJob> = buffers.clone();
     let copies = if let Some(mean) = quick {

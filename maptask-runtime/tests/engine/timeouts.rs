@@ -294,3 +294,103 @@ async fn a_stopped_map_without_a_timeout_gives_back_the_threads_of_its_slow_atte
     assert!(took < Duration::from_millis(500), "took {took:?}");
     pool_settles(&rt, 2).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_fast_map_gives_back_the_threads_of_its_slow_elements() {
+    use std::sync::atomic::AtomicBool;
+    let rt = two_threads();
+    let running = Arc::new(AtomicBool::new(false));
+    // As above, on the fast path (no observer, no timeout): element 1 sleeps 800 ms, element 0
+    // fails for good once element 1 runs, which stops the map with element 1 still running.
+    let work = {
+        let running = Arc::clone(&running);
+        maptask_runtime::work::blocking(move |i: usize| {
+            if i == 0 {
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while !running.load(Ordering::SeqCst) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                return Err(TaskError::permanent_msg("stop"));
+            }
+            running.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(800));
+            Ok(i)
+        })
+    };
+    let began = Instant::now();
+    let outcome = rt
+        .run_map(&MapSpec::new("stops"), vec![0, 1], work, RunOptions::new())
+        .await;
+    assert!(matches!(
+        outcome.result,
+        Err(MapError::TooManyFailures { .. })
+    ));
+    assert!(began.elapsed() < Duration::from_millis(400));
+    // The slow element's thread was replaced; the failing element's was not (it had returned).
+    assert_eq!(
+        rt.pool_status(),
+        PoolStatus {
+            threads: 3,
+            stuck: 1
+        }
+    );
+
+    // Two elements that can only end together need two free threads: they end long before
+    // the stuck element returns.
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let together = {
+        let barrier = Arc::clone(&barrier);
+        maptask_runtime::work::blocking(move |i: usize| {
+            barrier.wait();
+            Ok::<_, TaskError>(i)
+        })
+    };
+    let began = Instant::now();
+    let outcome = rt
+        .run_map(
+            &MapSpec::new("together"),
+            vec![0, 1],
+            together,
+            RunOptions::new(),
+        )
+        .await;
+    assert_eq!(outcome.result, Ok(vec![Some(0), Some(1)]));
+    let took = began.elapsed();
+    assert!(took < Duration::from_millis(500), "took {took:?}");
+    // The stuck thread returns, its late output is dropped, and the pool shrinks back to two.
+    pool_settles(&rt, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fast_map_cancelled_mid_element_gives_back_the_thread() {
+    let rt = two_threads();
+    let token = maptask_runtime::CancellationToken::new();
+    let work = maptask_runtime::work::blocking(move |i: usize| {
+        std::thread::sleep(Duration::from_millis(600));
+        Ok::<_, TaskError>(i)
+    });
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        cancel.cancel();
+    });
+    let began = Instant::now();
+    let outcome = rt
+        .run_map(
+            &MapSpec::new("cancelled").concurrency(1),
+            vec![0, 1, 2],
+            work,
+            RunOptions::new().cancel(token),
+        )
+        .await;
+    assert!(matches!(outcome.result, Err(MapError::Cancelled { .. })));
+    assert!(began.elapsed() < Duration::from_millis(400));
+    assert_eq!(
+        rt.pool_status(),
+        PoolStatus {
+            threads: 3,
+            stuck: 1
+        }
+    );
+    pool_settles(&rt, 2).await;
+}
