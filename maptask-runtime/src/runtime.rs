@@ -161,7 +161,8 @@ impl RuntimeBuilder {
     /// permit are freed) and the pool starts a replacement thread, so that other elements and
     /// other maps keep every compute thread. The abandoned attempt's result is discarded; its
     /// thread returns to the pool (or ends, if the pool has enough) when the function returns.
-    /// Past this bound, no more replacements start, a warning is logged once through `tracing`,
+    /// (Elements of work seen to be quick, under 5 µs each, are not abandoned: they end within
+    /// microseconds, and a replacement would cost more.) Past this bound, no more replacements start, a warning is logged once through `tracing`,
     /// and blocking work runs on fewer threads until stuck ones return.
     ///
     /// The default is four times the number of compute threads, and at least 8.
