@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::workflow::Overrides;
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, Either};
 use futures::FutureExt;
 use maptask_core::{
     Criterion, Interface, MapError, MapSpec, Param, Ratio, SpecError, Task, TaskError, TypeDesc,
@@ -38,10 +38,13 @@ pub trait Tolerance: sealed::Sealed + Send + Sync + 'static {
         elements: Vec<M>,
         work: W,
         options: RunOptions,
-    ) -> BoxFuture<'a, Ran<Self, W::Output>>
+    ) -> Self::Run<'a, W::Output>
     where
         M: Clone + Send + 'static,
         W: Work<M>;
+    /// The future of [`Tolerance::run_on`]: the engine's own, not boxed again.
+    #[doc(hidden)]
+    type Run<'a, O: Send + 'static>: std::future::Future<Output = Ran<Self, O>> + Send + 'a;
 }
 
 /// Every element must succeed: the output is `Vec<T>`.
@@ -69,15 +72,17 @@ impl Tolerance for Strict {
         elements: Vec<M>,
         work: W,
         options: RunOptions,
-    ) -> BoxFuture<'a, Ran<Self, W::Output>>
+    ) -> Self::Run<'a, W::Output>
     where
         M: Clone + Send + 'static,
         W: Work<M>,
     {
         // Every output is needed: the engine hands them over unwrapped (without a pass over
         // `Option`s, and in the inputs' buffer when the layouts agree).
-        Box::pin(runtime.run_map_all(spec, elements, work, options))
+        runtime.run_map_all(spec, elements, work, options)
     }
+
+    type Run<'a, O: Send + 'static> = maptask_runtime::MapFuture<'a, Ran<Self, O>>;
 }
 
 impl Tolerance for Tolerant {
@@ -97,15 +102,21 @@ impl Tolerance for Tolerant {
         elements: Vec<M>,
         work: W,
         options: RunOptions,
-    ) -> BoxFuture<'a, Ran<Self, W::Output>>
+    ) -> Self::Run<'a, W::Output>
     where
         M: Clone + Send + 'static,
         W: Work<M>,
     {
-        let split: fn(MapOutcome<W::Output>) -> _ = |outcome| (outcome.result, outcome.report);
-        Box::pin(runtime.run_map(spec, elements, work, options).map(split))
+        let split: Split<W::Output> = |outcome| (outcome.result, outcome.report);
+        runtime.run_map(spec, elements, work, options).map(split)
     }
+
+    type Run<'a, O: Send + 'static> =
+        futures::future::Map<maptask_runtime::MapFuture<'a, MapOutcome<O>>, Split<O>>;
 }
+
+/// A tolerant map's outcome as its result and report.
+type Split<O> = fn(MapOutcome<O>) -> Ran<Tolerant, O>;
 
 /// The success criterion as `map_task!` received it; checked when the map runs.
 #[doc(hidden)]
@@ -524,20 +535,22 @@ where
     ///
     /// Not `async`: each map's own code is this choice of path and the typed side that the
     /// engine makes for it; the futures are the engine's, boxed once.
-    fn run(&self, elements: Vec<M>) -> BoxFuture<'_, Ran<K, T::Output>> {
+    fn run(&self, elements: Vec<M>) -> Running<'_, K, T::Output> {
         let spec = match &self.config.spec {
             Ok(spec) => spec,
             Err(source) => {
-                return failed::<K, T::Output>(self.config.spec_failure(source, elements.len()))
+                return Either::Right(failed::<K, T::Output>(
+                    self.config.spec_failure(source, elements.len()),
+                ))
             }
         };
         let runtime = self.config.runtime();
         if let Some(backend) = runtime.backend() {
-            return self.run_on_backend(backend, runtime, spec.clone(), elements);
+            return Either::Right(self.run_on_backend(backend, runtime, spec.clone(), elements));
         }
         #[cfg(feature = "cache")]
         if let Some(plan) = crate::cached::map::plan::<T>(&self.config.cache, runtime) {
-            return Box::pin(async move {
+            return Either::Right(Box::pin(async move {
                 let shape = crate::cached::map::MapShape {
                     mapped_names: self.config.mapped_names,
                     bound_names: self.config.bound_names,
@@ -554,19 +567,19 @@ where
                 )
                 .await;
                 collected::<K, T::Output>(outcome)
-            });
+            }));
         }
         #[cfg(not(feature = "cache"))]
         if !matches!(self.config.cache, crate::cached::CacheChoice::Off) {
             let _ = crate::cached::codec_of::<T>();
         }
-        K::run_on(
+        Either::Left(K::run_on(
             runtime,
             spec,
             elements,
             self.work.clone(),
             self.config.options.clone(),
-        )
+        ))
     }
 
     /// Runs zipped elements on the runtime's backend (e.g. one child process per element). A
@@ -716,6 +729,10 @@ type Ran<K, O> = (Result<<K as Tolerance>::Output<O>, MapError>, MapReport);
 /// The function that turns an outcome into a [`Ran`].
 type Collect<K, O> = fn(MapOutcome<O>) -> Ran<K, O>;
 
+/// What a map's run awaits: the engine's own future, or a boxed one (a backend, the cache, a
+/// failure before the start).
+type Running<'a, K, O> = Either<<K as Tolerance>::Run<'a, O>, BoxFuture<'a, Ran<K, O>>>;
+
 /// The future of a map that failed before it started (generic over the output only, so that
 /// maps of one output type share it).
 fn failed<'a, K: Tolerance, O: Send + 'a>(
@@ -791,7 +808,10 @@ macro_rules! impl_call {
             ) -> impl std::future::Future<Output = (Result<K::Output<T::Output>, MapError>, MapReport)> + Send + '_ {
                 let n = match check_lengths(&self.config.name, self.config.mapped_names, &[$($arg.len()),+]) {
                     Ok(n) => n,
-                    Err(error) => return failed::<K, T::Output>((error, self.config.unstarted_report(0))),
+                    Err(error) => {
+                        let report = self.config.unstarted_report(0);
+                        return Either::Right(failed::<K, T::Output>((error, report)));
+                    }
                 };
                 let elements: Vec<($($ty,)+)> = zip_inputs!(n; $($arg $idx),+);
                 self.run(elements)

@@ -102,6 +102,9 @@ struct Claims {
     /// Pool drainers inside a chunk of one element of work not known to be quick: stopping the
     /// map abandons them (see [`Core::stop_locked`]).
     slow: usize,
+    /// When the last recorded chunk ended: the end of a map that ran to its end (one clock
+    /// read less per call, which a quick map notices).
+    last_end: Option<Instant>,
     record: Record,
 }
 
@@ -205,6 +208,7 @@ impl Core {
                 active: 0,
                 drainers: 0,
                 slow: 0,
+                last_end: None,
                 record: Record::default(),
             }),
             closed: AtomicBool::new(false),
@@ -412,7 +416,7 @@ impl Core {
         &self,
         range: Range<usize>,
         local: &mut ChunkEnd,
-        took: Duration,
+        (took, now): (Duration, Instant),
         company: bool,
         next: Option<(usize, bool, bool)>,
     ) -> (usize, bool, Option<Option<Range<usize>>>) {
@@ -428,6 +432,10 @@ impl Core {
             } else {
                 claims.slow -= 1;
             }
+        }
+        if claims.record.verdict.is_none() {
+            // Threads hand in their chunks in any order: the latest end wins.
+            claims.last_end = Some(claims.last_end.map_or(now, |end| end.max(now)));
         }
         let record = &mut claims.record;
         local.hand_in(record, true);
@@ -470,7 +478,7 @@ impl Core {
     /// One turn of a pool thread: claims and runs chunks for a while. Returns the copies of the
     /// job to queue again (see [`PoolJob::run`]).
     pub(crate) fn drain(&self, elements: &dyn RunChunk) -> usize {
-        self.drain_for(elements, QUANTUM, 1, false).unwrap_or(0)
+        self.drain_for(elements, QUANTUM, 1, None).unwrap_or(0)
     }
 
     /// The map's caller runs chunks itself for up to `budget`, before any pool thread is woken:
@@ -482,6 +490,7 @@ impl Core {
         elements: &dyn RunChunk,
         budget: Duration,
         mean: Duration,
+        started_at: Instant,
     ) -> usize {
         self.join_caller();
         // A first chunk that the known mean time per element fits in a quarter of the budget.
@@ -489,7 +498,10 @@ impl Core {
         let first = usize::try_from(budget.as_nanos() / 4 / per)
             .unwrap_or(MAX_CHUNK)
             .clamp(1, MAX_CHUNK);
-        if self.drain_for(elements, budget, first, true).is_none() {
+        if self
+            .drain_for(elements, budget, first, Some(started_at))
+            .is_none()
+        {
             // Retired through `claim`: nothing was left to start.
             return 0;
         }
@@ -497,18 +509,20 @@ impl Core {
     }
 
     /// Claims and runs chunks until nothing is left (`None`, retired) or `limit` has passed
-    /// (the copies to queue again). The map's `caller` asks for no company while it drains:
-    /// it asks for the pool's copies when it retires.
+    /// (the copies to queue again). The map's caller (`called_at`: when the map started) asks
+    /// for no company while it drains: it asks for the pool's copies when it retires.
     fn drain_for(
         &self,
         elements: &dyn RunChunk,
         limit: Duration,
         first: usize,
-        caller: bool,
+        called_at: Option<Instant>,
     ) -> Option<usize> {
+        let caller = called_at.is_some();
         let mut began = None;
-        // When the last chunk ended.
-        let mut ended: Option<Instant> = None;
+        // When the last chunk ended; for the caller, its first chunk starts with the map (the
+        // few hundred nanoseconds of setup go into that chunk's mean, not a clock read).
+        let mut ended: Option<Instant> = called_at;
         let mut want = first;
         let mut local = ChunkEnd::default();
         // The turn's elements and time, recorded once for `inline` (a global lock that every
@@ -560,7 +574,7 @@ impl Core {
             let next =
                 (now.saturating_duration_since(began) < limit).then_some((want, alone, track));
             let (extra, recorded, claimed) =
-                self.chunk_ended(range, &mut local, took, !alone, next);
+                self.chunk_ended(range, &mut local, (took, now), !alone, next);
             if !recorded {
                 elements.discard(written);
                 // The map stopped: this claim retires the drainer.
@@ -615,9 +629,13 @@ impl Core {
     /// its end).
     /// `keep_lines` keeps the chunk lines in the record, for a buffer that still needs them
     /// to drop its outputs (see [`Buffers`]'s `Drop`).
-    pub(crate) fn outcome(&self, keep_lines: bool) -> (ElementReports, Vec<ElementErrors>) {
-        let (mut chunks, exceptions, errors, claimed) = {
+    pub(crate) fn outcome(
+        &self,
+        keep_lines: bool,
+    ) -> (ElementReports, Vec<ElementErrors>, Option<Instant>) {
+        let (mut chunks, exceptions, errors, claimed, last_end) = {
             let mut claims = lock(&self.claims);
+            let last_end = claims.last_end;
             let claimed = claims.next.min(self.n);
             let record = &mut claims.record;
             (
@@ -629,6 +647,7 @@ impl Core {
                 std::mem::take(&mut record.exceptions),
                 std::mem::take(&mut record.errors),
                 claimed,
+                last_end,
             )
         };
         chunks.sort_unstable_by_key(|c| c.start);
@@ -687,6 +706,7 @@ impl Core {
         (
             builder.reports,
             group_in_order(errors.into_iter().flatten(), count),
+            last_end,
         )
     }
 }
@@ -999,7 +1019,9 @@ pub(crate) fn run(
     let copies = if let Some(mean) = quick {
         // Work known to be quick: the caller starts, and the pool joins only for what is left
         // after the budget.
-        buffers.core.drain_inline(&*buffers, INLINE_BUDGET, mean)
+        buffers
+            .core
+            .drain_inline(&*buffers, INLINE_BUDGET, mean, started_at)
     } else {
         buffers.core.start()
     };
@@ -1037,10 +1059,16 @@ async fn finish(
         MapStatus::Succeeded => buffers.take_outputs(),
         MapStatus::Failed | MapStatus::Cancelled => None,
     };
+
     // Without gaps, the buffer still needs the chunk lines to drop outputs not handed over.
-    let (elements, errors) = buffers
+    let (elements, errors, last_end) = buffers
         .core
         .outcome(outputs.is_none() && !buffers.ops.has_gaps());
+    // A map that ran to its end took until its last chunk ended; a stopped one until now.
+    let elapsed = match (status, last_end) {
+        (MapStatus::Succeeded, Some(end)) => end.saturating_duration_since(started_at),
+        _ => started_at.elapsed(),
+    };
     super::finish_report(
         &buffers.core.name,
         buffers.core.min_successes,
@@ -1048,6 +1076,6 @@ async fn finish(
         elements,
         errors,
         outputs,
-        started_at,
+        elapsed,
     )
 }

@@ -489,7 +489,7 @@ fn finish_report<T>(
     elements: ElementReports,
     errors: Vec<ElementErrors>,
     outputs: Option<T>,
-    started_at: Instant,
+    elapsed: Duration,
 ) -> (Result<T, MapError>, MapReport) {
     let n = elements.len();
     let mut totals = Counts {
@@ -509,7 +509,6 @@ fn finish_report<T>(
             }
         }
     }
-    let elapsed = started_at.elapsed();
     tracing::debug!(?status, counts = ?totals, ?elapsed, "map finished");
     let report = MapReport {
         map: name.to_owned(),
