@@ -648,9 +648,11 @@ where
             on_output,
         };
         unbox_outcome::<T::Output>(
-            backend.run_map(runtime, map, options),
+            Arc::clone(backend),
+            runtime.clone(),
+            map,
+            options,
             self.config.name.clone(),
-            backend.name().to_owned(),
         )
     }
 }
@@ -672,15 +674,18 @@ fn check_lengths(name: &str, mapped_names: &[&str], lengths: &[usize]) -> Result
     maptask_runtime::check_lengths(name, &named)
 }
 
-/// A backend's erased outcome as outputs of type `O`: an error names the backend and the type
-/// when one is not an `O`. Generic over the output only, so that maps of one output type share
+/// Runs `remote` on `backend` (at the first poll, as any future), and makes its erased outcome
+/// outputs of type `O`: an error names the backend and the type when one is not an `O`. Generic over the output only, so that maps of one output type share
 /// it.
 async fn unbox_outcome<O: 'static>(
-    run: BoxFuture<'static, maptask_runtime::MapOutcome<Box<dyn std::any::Any + Send>>>,
+    backend: Arc<dyn maptask_runtime::MapBackend>,
+    runtime: Runtime,
+    remote: maptask_runtime::RemoteMap,
+    options: RunOptions,
     map: String,
-    backend: String,
 ) -> maptask_runtime::MapOutcome<O> {
-    let outcome = run.await;
+    let outcome = backend.run_map(&runtime, remote, options).await;
+    let backend = backend.name();
     let result = outcome.result.and_then(|outputs| {
         let mut unboxed = Vec::with_capacity(outputs.len());
         for output in outputs {

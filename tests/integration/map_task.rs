@@ -1467,3 +1467,25 @@ async fn a_parameter_named_like_an_option_is_bound_with_bind() {
         vec!["hi, Al (7)".to_owned()]
     );
 }
+
+static LAZY_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[task]
+fn count_lazy(x: i64) -> i64 {
+    LAZY_CALLS.fetch_add(1, Ordering::SeqCst);
+    x
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_map_call_dropped_before_its_first_poll_runs_nothing() {
+    // A map's future is lazy, strict or tolerant: nothing runs before it is polled.
+    let strict = map_task!(count_lazy);
+    let tolerant = map_task!(count_lazy, min_success_ratio = 0.5);
+    drop(strict.call(vec![1, 2, 3]));
+    drop(tolerant.call_with_report(vec![1, 2, 3]));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(LAZY_CALLS.load(Ordering::SeqCst), 0);
+    assert_eq!(strict.call(vec![1, 2]).await, Ok(vec![1, 2]));
+    assert_eq!(tolerant.call(vec![3]).await, Ok(vec![Some(3)]));
+    assert_eq!(LAZY_CALLS.load(Ordering::SeqCst), 3);
+}

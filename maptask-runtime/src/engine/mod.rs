@@ -26,7 +26,7 @@ use crate::work::Work;
 use driver::{Driver, Settings};
 use erased::{ErasedInput, ErasedWork};
 use futures::future::BoxFuture;
-use typed::{ElementOps, RawVec, TypedOps};
+use typed::{ElementOps, Elements, RawVec, TypedOps};
 
 /// Checks that the mapped inputs all have the same length, and returns it.
 ///
@@ -105,7 +105,7 @@ where
     W: Work<I>,
 {
     let ops = Box::new(TypedOps::<I, W, fast::Optional>::new(work));
-    let run = run_erased(runtime, spec, RawVec::from_vec(inputs), ops, options);
+    let run = run_erased(runtime, spec, Elements::new(inputs, ops), options);
     // SAFETY: the engine hands back the slots of the form it was given: `Option<W::Output>`.
     unsafe { MapFuture::new(run, outcome_of::<W::Output>) }
 }
@@ -124,7 +124,7 @@ where
     W: Work<I>,
 {
     let ops = Box::new(TypedOps::<I, W, fast::Whole>::new(work));
-    let run = run_erased(runtime, spec, RawVec::from_vec(inputs), ops, options);
+    let run = run_erased(runtime, spec, Elements::new(inputs, ops), options);
     // SAFETY: the engine hands back the slots of the form it was given: `W::Output`.
     unsafe { MapFuture::new(run, all_of::<W::Output>) }
 }
@@ -153,7 +153,8 @@ type ErasedRun<'a> = BoxFuture<'a, (Result<RawVec, MapError>, MapReport)>;
 
 /// The future of a map run by [`Runtime::run_map`](crate::Runtime::run_map) or
 /// [`Runtime::run_map_all`](crate::Runtime::run_map_all): the engine runs the map on erased
-/// elements, and this puts the outputs back into their type when it ends.
+/// elements, and this puts the outputs back into their type when it ends. Like any future, it
+/// does nothing until it is first polled; dropped before that, it drops the inputs.
 #[must_use = "a map does nothing unless awaited"]
 pub struct MapFuture<'a, T> {
     run: ErasedRun<'a>,
@@ -189,8 +190,9 @@ impl<T> std::fmt::Debug for MapFuture<'_, T> {
     }
 }
 
-/// Runs a map of erased elements: `inputs` holds the values that `ops` knows, and the outputs
-/// come back as slots of `ops`'s form. Not generic, so that it is compiled once, here.
+/// Runs a map of erased elements: `elements` holds the inputs and the operations that know
+/// their type, and the outputs come back as slots of the operations' form. Not generic, so that
+/// it is compiled once, here. Nothing runs before the future is first polled.
 ///
 /// A form without gaps (every output needed) keeps its outputs unwrapped on the fast path
 /// (see `fast::Whole`) when the criterion needs every element to succeed; any other map of
@@ -198,53 +200,53 @@ impl<T> std::fmt::Debug for MapFuture<'_, T> {
 fn run_erased<'a>(
     runtime: &'a Arc<RuntimeInner>,
     spec: &'a MapSpec,
-    inputs: RawVec,
-    ops: Box<dyn ElementOps>,
+    elements: Elements,
     options: RunOptions,
 ) -> BoxFuture<'a, (Result<RawVec, MapError>, MapReport)> {
-    let started_at = Instant::now();
-    let n = inputs.len;
-    // The criterion is checked first: `min_successes = 3` over no element is an error, not `[]`.
-    let min_successes = match spec.criterion.min_successes(n) {
-        Ok(m) => m,
-        Err(source) => {
-            // SAFETY: `inputs` holds `n` inputs, dropped and freed here.
-            unsafe {
-                ops.drop_inputs(inputs.ptr, 0..n);
-                ops.free_inputs(inputs.ptr, inputs.cap);
-            }
-            let error = MapError::Spec {
-                map: spec.name.clone(),
-                source,
-            };
-            let report = report_without_running(&spec.name, n, 0, false, &options, started_at);
-            return Box::pin(std::future::ready((Err(error), report)));
-        }
-    };
-    if n == 0 {
-        // SAFETY: an allocation without values.
-        unsafe { ops.free_inputs(inputs.ptr, inputs.cap) };
-        let report = report_without_running(&spec.name, 0, 0, true, &options, started_at);
-        return Box::pin(std::future::ready((Ok(ops.alloc_slots(0)), report)));
-    }
-    let whole = !ops.has_gaps();
-    if (!whole || min_successes == n) && takes_fast_path(runtime, spec, &*ops, &options) {
-        return Box::pin(run_fast(
-            runtime,
-            spec,
-            min_successes,
-            inputs,
-            ops,
-            options,
-            started_at,
-        ));
-    }
-    // Everything else runs on the general engine, on boxed elements.
-    // SAFETY: `inputs` holds the values `ops` knows.
-    let boxed = unsafe { ops.box_inputs(inputs) };
-    let unbox = ops.unboxer();
-    let work = ops.into_work();
     Box::pin(async move {
+        let started_at = Instant::now();
+        let n = elements.len();
+        // The criterion is checked first: `min_successes = 3` over no element is an error,
+        // not `[]`.
+        let min_successes = match spec.criterion.min_successes(n) {
+            Ok(m) => m,
+            Err(source) => {
+                drop(elements);
+                let error = MapError::Spec {
+                    map: spec.name.clone(),
+                    source,
+                };
+                let report = report_without_running(&spec.name, n, 0, false, &options, started_at);
+                return (Err(error), report);
+            }
+        };
+        if n == 0 {
+            let empty = elements.ops().alloc_slots(0);
+            drop(elements);
+            let report = report_without_running(&spec.name, 0, 0, true, &options, started_at);
+            return (Ok(empty), report);
+        }
+        let whole = !elements.ops().has_gaps();
+        let fast = (!whole || min_successes == n)
+            && takes_fast_path(runtime, spec, elements.ops(), &options);
+        let (inputs, ops) = elements.into_parts();
+        if fast {
+            return run_fast(
+                runtime,
+                spec,
+                min_successes,
+                inputs,
+                ops,
+                options,
+                started_at,
+            )
+            .await;
+        }
+        // Everything else runs on the general engine, on boxed elements.
+        // SAFETY: `inputs` holds the values `ops` knows.
+        let boxed = unsafe { ops.box_inputs(inputs) };
+        let unbox = ops.unboxer();
+        let work = ops.into_work();
         let outcome = run_general(
             runtime,
             spec,
@@ -395,13 +397,14 @@ where
         && options.observer.is_none()
         && runtime.in_flight.is_none();
     if plain && inline::is_quick::<W>() {
-        let result = if options.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
-            Err(inline::cancelled())
-        } else {
+        // Run at the first poll, as any future: nothing happens before.
+        return Box::pin(async move {
+            if options.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+                return Err(inline::cancelled());
+            }
             let span = tracing::info_span!("map", map = %name, n = 1usize, min_successes = 1usize);
             span.in_scope(|| inline::run(name, retries, input, &work))
-        };
-        return Box::pin(std::future::ready(result));
+        });
     }
     let ops = Box::new(TypedOps::<I, W, fast::Optional>::new(work));
     let call = TaskCall {
@@ -413,8 +416,7 @@ where
     Box::pin(task_on_engine::<W::Output>(
         runtime,
         call,
-        RawVec::from_vec(vec![input]),
-        ops,
+        Elements::new(vec![input], ops),
         options,
     ))
 }
@@ -433,16 +435,15 @@ struct TaskCall<'a> {
 async fn task_on_engine<O>(
     runtime: &Arc<RuntimeInner>,
     call: TaskCall<'_>,
-    input: RawVec,
-    ops: Box<dyn ElementOps>,
+    input: Elements,
     options: RunOptions,
 ) -> Result<O, ElementFailure> {
     let spec = MapSpec::new(call.name)
         .criterion(Criterion::All)
         .retries(call.retries)
         .timeout(call.timeout);
-    let kind = ops.kind();
-    let (result, report) = run_erased(runtime, &spec, input, ops, options).await;
+    let kind = input.ops().kind();
+    let (result, report) = run_erased(runtime, &spec, input, options).await;
     // SAFETY: the slots of `TypedOps<_, _, Optional>` over work whose output is `O`.
     let outcome = unsafe { outcome_of::<O>(result, report) };
     if call.plain {

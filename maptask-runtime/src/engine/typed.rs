@@ -52,6 +52,50 @@ impl RawVec {
     }
 }
 
+/// A map's inputs, owned together with the operations that know their type: dropped unused
+/// (a map's future dropped before its first poll), it drops and frees the inputs.
+pub(crate) struct Elements {
+    inputs: RawVec,
+    ops: Box<dyn ElementOps>,
+}
+
+impl Elements {
+    pub(crate) fn new<I>(inputs: Vec<I>, ops: Box<dyn ElementOps>) -> Elements {
+        Elements {
+            inputs: RawVec::from_vec(inputs),
+            ops,
+        }
+    }
+
+    /// How many inputs there are.
+    pub(crate) fn len(&self) -> usize {
+        self.inputs.len
+    }
+
+    /// The operations on the inputs' types.
+    pub(crate) fn ops(&self) -> &dyn ElementOps {
+        &*self.ops
+    }
+
+    /// The inputs and the operations, for the engine to use or free.
+    pub(crate) fn into_parts(self) -> (RawVec, Box<dyn ElementOps>) {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again: each field is read once.
+        unsafe { (std::ptr::read(&this.inputs), std::ptr::read(&this.ops)) }
+    }
+}
+
+impl Drop for Elements {
+    fn drop(&mut self) {
+        let RawVec { ptr, len, cap } = self.inputs;
+        // SAFETY: `inputs` holds `len` values of the type `ops` knows, in an allocation of `cap`.
+        unsafe {
+            self.ops.drop_inputs(ptr, 0..len);
+            self.ops.free_inputs(ptr, cap);
+        }
+    }
+}
+
 /// What the engine calls on one map's element types: input `I`, work `W`, output form `F`.
 ///
 /// The `unsafe` functions take places of the map's buffers: `inputs` holds `I`s and `slots`

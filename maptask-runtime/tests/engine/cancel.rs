@@ -253,3 +253,78 @@ async fn a_cancelled_token_stops_a_blocking_map_on_the_fast_path() {
     // Two elements per thread at most: the ones that ran before, and the ones running.
     assert!(probe.total_starts.load(Ordering::SeqCst) <= 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_future_dropped_before_its_first_poll_runs_nothing_and_drops_its_inputs() {
+    // Futures are lazy: building a map's (or a task call's) future starts nothing, and
+    // dropping it unpolled drops its inputs. Blocking work (the fast path), async work (the
+    // general engine), a strict map, and a task call known to be quick (the inline path).
+    let rt = runtime();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let live = Arc::new(AtomicUsize::new(0));
+    let counted = |calls: &Arc<AtomicUsize>| {
+        let calls = Arc::clone(calls);
+        maptask_runtime::work::blocking(move |t: Tracked| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, TaskError>(t.index)
+        })
+    };
+    let spec = MapSpec::new("lazy");
+    drop(rt.run_map(
+        &spec,
+        Tracked::many(100, &live),
+        counted(&calls),
+        RunOptions::new(),
+    ));
+    drop(rt.run_map_all(
+        &spec,
+        Tracked::many(100, &live),
+        counted(&calls),
+        RunOptions::new(),
+    ));
+    let async_calls = Arc::clone(&calls);
+    drop(rt.run_map(
+        &spec,
+        Tracked::many(100, &live),
+        maptask_runtime::work::async_fn(move |t: Tracked| {
+            let calls = Arc::clone(&async_calls);
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, TaskError>(t.index)
+            }
+        }),
+        RunOptions::new(),
+    ));
+    // A task call of work known to be quick runs inline, at the first poll: three calls make
+    // it known, the fourth is dropped unpolled.
+    static QUICK_CALLS: AtomicUsize = AtomicUsize::new(0);
+    fn quick(x: usize) -> Result<usize, TaskError> {
+        QUICK_CALLS.fetch_add(1, Ordering::SeqCst);
+        Ok(x)
+    }
+    for x in 0..3 {
+        let out = rt
+            .run_task(
+                "quick",
+                0,
+                None,
+                x,
+                maptask_runtime::work::blocking(quick),
+                RunOptions::new(),
+            )
+            .await;
+        assert_eq!(out.ok(), Some(x));
+    }
+    drop(rt.run_task(
+        "quick",
+        0,
+        None,
+        7,
+        maptask_runtime::work::blocking(quick),
+        RunOptions::new(),
+    ));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(QUICK_CALLS.load(Ordering::SeqCst), 3);
+    assert_eq!(live.load(Ordering::SeqCst), 0);
+}
