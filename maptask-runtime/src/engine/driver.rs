@@ -908,17 +908,8 @@ where
 /// the order they came (a stable sort; the list is nearly sorted already).
 pub(crate) fn group_errors(mut errors: Vec<(usize, TaskError)>) -> Vec<ElementErrors> {
     errors.sort_by_key(|(index, _)| *index);
-    let mut grouped: Vec<ElementErrors> = Vec::new();
-    for (index, error) in errors {
-        match grouped.last_mut() {
-            Some(last) if last.index == index => last.errors.push(error),
-            _ => grouped.push(ElementErrors {
-                index,
-                errors: vec![error],
-            }),
-        }
-    }
-    grouped
+    let count = errors.len();
+    super::fast::group_in_order(errors.into_iter(), count)
 }
 
 #[cfg(test)]

@@ -713,7 +713,7 @@ impl Core {
 
 /// Groups errors given in index order (attempt order per index) by element.
 /// `count` errors, so at most as many groups.
-fn group_in_order(
+pub(crate) fn group_in_order(
     errors: impl Iterator<Item = (usize, TaskError)>,
     count: usize,
 ) -> Vec<ElementErrors> {
