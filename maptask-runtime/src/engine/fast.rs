@@ -261,34 +261,30 @@ impl Core {
 
     /// Stops the map with `status`, unless it has stopped already.
     pub(crate) fn stop(&self, status: MapStatus) {
-        let mut claims = lock(&self.claims);
-        let abandoned = self.stop_locked(&mut claims, status);
-        drop(claims);
-        self.abandon(abandoned);
+        self.stop_locked(&mut lock(&self.claims), status);
     }
 
-    /// Stops the map with `status`, unless it has stopped already. Returns how many pool
-    /// threads it abandons: those inside a slow element, whose result nobody waits for now.
-    /// Like the general engine's (see `blocking`), their threads stop counting as the pool's,
-    /// which replaces them (call [`Core::abandon`] once the lock is released); each calls
-    /// `unstuck` when its element returns (see [`Core::chunk_ended`]).
-    fn stop_locked(&self, claims: &mut Claims, status: MapStatus) -> usize {
+    /// Stops the map with `status`, unless it has stopped already, and abandons the pool
+    /// threads inside a slow element, whose result nobody waits for now. Like the general
+    /// engine's (see `blocking`), their threads stop counting as the pool's, which replaces
+    /// them; each calls `unstuck` when its element returns (see [`Core::chunk_ended`]).
+    ///
+    /// The pool hears of them before the map's future is woken, under the map's lock (the
+    /// pool's lock is never held while a map's is taken): whoever sees the map end sees the
+    /// pool's replacements.
+    fn stop_locked(&self, claims: &mut Claims, status: MapStatus) {
         if claims.record.verdict.is_some() {
-            return 0;
+            return;
         }
         claims.record.verdict = Some(status);
         self.closed.store(true, Ordering::Release);
-        self.waker.wake();
-        std::mem::take(&mut claims.slow)
-    }
-
-    /// Tells the pool that `threads` of its threads are stuck in abandoned elements.
-    fn abandon(&self, threads: usize) {
+        let abandoned = std::mem::take(&mut claims.slow);
         if let Some(pool) = &self.pool {
-            for _ in 0..threads {
+            for _ in 0..abandoned {
                 pool.abandon();
             }
         }
+        self.waker.wake();
     }
 
     /// An attempt failed. Returns false when the map has stopped (the element then counts as
@@ -326,17 +322,14 @@ impl Core {
         });
         local.hand_in(record, false);
         record.failed += 1;
-        let mut abandoned = 0;
         if self.n - record.failed < self.min_successes {
             // This thread is done with its element: it is not one to abandon.
             if local.tracked {
                 local.tracked = false;
                 claims.slow -= 1;
             }
-            abandoned = self.stop_locked(&mut claims, MapStatus::Failed);
+            self.stop_locked(&mut claims, MapStatus::Failed);
         }
-        drop(claims);
-        self.abandon(abandoned);
         true
     }
 
