@@ -57,13 +57,16 @@ const QUANTUM: Duration = Duration::from_millis(2);
 const INLINE_BUDGET: Duration = Duration::from_micros(100);
 
 /// One chunk's record: elements `start..start + ran` ran (of `len` claimed), `each` long on
-/// average.
+/// average; the others never started.
 #[derive(Clone, Copy)]
 struct ChunkLine {
     start: usize,
     len: usize,
     ran: usize,
     each: Duration,
+    /// The chunk ended after the map stopped: its thread dropped its outputs (see
+    /// [`RunChunk::discard`]), and its last element may have been running at the stop.
+    late: bool,
 }
 
 /// An element whose report is not "succeeded at its first attempt".
@@ -83,7 +86,8 @@ struct Exception {
 /// or sorting each entry (for a map with many failures, that sort cost more than the map).
 #[derive(Default)]
 struct Record {
-    /// Set when the map stopped: nothing recorded afterwards counts.
+    /// Set when the map stopped (or, once every element ran, ended): later chunks are
+    /// recorded as late (see [`ChunkLine::late`]).
     verdict: Option<MapStatus>,
     chunks: Vec<ChunkLine>,
     exceptions: Vec<Vec<Exception>>,
@@ -156,27 +160,22 @@ pub(crate) struct ChunkEnd {
 }
 
 impl ChunkEnd {
-    /// Moves what was kept into the record, as a segment each, or drops it when the map has
-    /// stopped. At a chunk's end (`ended`), room is made for as many entries as this chunk
-    /// had, since the next one likely fails as often; mid-chunk (a final failure), none is
-    /// made until needed.
+    /// Moves what was kept into the record, as a segment each: what an element did is
+    /// reported even when the map stopped after it. At a chunk's end (`ended`), room is made
+    /// for as many entries as this chunk had, since the next one likely fails as often;
+    /// mid-chunk (a final failure), none is made until needed.
     fn hand_in(&mut self, record: &mut Record, ended: bool) {
-        if record.verdict.is_none() {
-            if !self.errors.is_empty() {
-                let room = Vec::with_capacity(if ended { self.errors.len() } else { 0 });
-                record
-                    .errors
-                    .push(std::mem::replace(&mut self.errors, room));
-            }
-            if !self.exceptions.is_empty() {
-                let room = Vec::with_capacity(if ended { self.exceptions.len() } else { 0 });
-                record
-                    .exceptions
-                    .push(std::mem::replace(&mut self.exceptions, room));
-            }
-        } else {
-            self.errors.clear();
-            self.exceptions.clear();
+        if !self.errors.is_empty() {
+            let room = Vec::with_capacity(if ended { self.errors.len() } else { 0 });
+            record
+                .errors
+                .push(std::mem::replace(&mut self.errors, room));
+        }
+        if !self.exceptions.is_empty() {
+            let room = Vec::with_capacity(if ended { self.exceptions.len() } else { 0 });
+            record
+                .exceptions
+                .push(std::mem::replace(&mut self.exceptions, room));
         }
     }
 }
@@ -215,6 +214,13 @@ impl Core {
             done: AtomicBool::new(false),
             waker: AtomicWaker::new(),
         }
+    }
+
+    /// The claims of a map nobody shares yet.
+    fn claims_mut(&mut self) -> &mut Claims {
+        self.claims
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     #[inline]
@@ -433,15 +439,14 @@ impl Core {
         let record = &mut claims.record;
         local.hand_in(record, true);
         let recorded = record.verdict.is_none();
-        if recorded && ran > 0 {
-            let each = took / u32::try_from(ran).unwrap_or(u32::MAX);
-            record.chunks.push(ChunkLine {
-                start: range.start,
-                len,
-                ran,
-                each,
-            });
-        }
+        let each = took / u32::try_from(ran.max(1)).unwrap_or(u32::MAX);
+        record.chunks.push(ChunkLine {
+            start: range.start,
+            len,
+            ran,
+            each,
+            late: !recorded,
+        });
         claims.active -= len;
         let mut missing = 0;
         if !self.is_closed() && company {
@@ -486,11 +491,7 @@ impl Core {
         started_at: Instant,
     ) -> usize {
         self.join_caller();
-        // A first chunk that the known mean time per element fits in a quarter of the budget.
-        let per = mean.as_nanos().max(1);
-        let first = usize::try_from(budget.as_nanos() / 4 / per)
-            .unwrap_or(MAX_CHUNK)
-            .clamp(1, MAX_CHUNK);
+        let first = first_chunk(budget, mean);
         if self
             .drain_for(elements, budget, first, Some(started_at))
             .is_none()
@@ -649,9 +650,9 @@ impl Core {
         exceptions.sort_unstable_by_key(|segment| segment.first().map_or(0, |e| e.index));
         let mut errors = errors;
         errors.sort_unstable_by_key(|segment| segment.first().map_or(0, |e| e.0));
-        // Sized once: at most two runs per exception and three per chunk line, plus the two
-        // around the lines.
-        let runs = 2 * exceptions.iter().map(Vec::len).sum::<usize>() + 3 * chunks.len() + 2;
+        // Sized once: at most two runs per exception and four per chunk line, plus the two
+        // after the lines.
+        let runs = 2 * exceptions.iter().map(Vec::len).sum::<usize>() + 4 * chunks.len() + 2;
         // One list (moved, not copied, when there is one segment or none).
         let exceptions = if exceptions.len() <= 1 {
             exceptions.into_iter().next().unwrap_or_default()
@@ -670,8 +671,8 @@ impl Core {
             attempts: 1,
             duration: Duration::ZERO,
         };
-        let unrun = ElementReport {
-            status: ElementStatus::Cancelled,
+        let not_started = ElementReport {
+            status: ElementStatus::NotStarted,
             attempts: 0,
             duration: Duration::ZERO,
         };
@@ -684,16 +685,23 @@ impl Core {
                 duration: chunk.each,
             };
             let ran_end = chunk.start + chunk.ran;
-            builder.fill(chunk.start..ran_end, ok, chunk.each);
-            builder.fill(ran_end..chunk.start + chunk.len, unrun, Duration::ZERO);
+            // A late chunk's last element may have been running when the map stopped (unless
+            // an exception says what it did: the failure that stopped the map, say).
+            let finished_end = if chunk.late {
+                ran_end.saturating_sub(1).max(chunk.start)
+            } else {
+                ran_end
+            };
+            builder.fill(chunk.start..finished_end, ok, chunk.each);
+            builder.fill(finished_end..ran_end, running, chunk.each);
+            builder.fill(
+                ran_end..chunk.start + chunk.len,
+                not_started,
+                Duration::ZERO,
+            );
             at = chunk.start + chunk.len;
         }
         builder.fill(at..claimed.max(at), running, Duration::ZERO);
-        let not_started = ElementReport {
-            status: ElementStatus::NotStarted,
-            attempts: 0,
-            duration: Duration::ZERO,
-        };
         builder.fill(claimed.max(at)..self.n, not_started, Duration::ZERO);
         let count = errors.iter().map(Vec::len).sum();
         (
@@ -702,6 +710,15 @@ impl Core {
             last_end,
         )
     }
+}
+
+/// The caller's first chunk: as many elements as the known mean time per element fits in a
+/// quarter of its `budget`.
+fn first_chunk(budget: Duration, mean: Duration) -> usize {
+    let per = mean.as_nanos().max(1);
+    usize::try_from(budget.as_nanos() / 4 / per)
+        .unwrap_or(MAX_CHUNK)
+        .clamp(1, MAX_CHUNK)
 }
 
 /// Groups errors given in index order (attempt order per index) by element.
@@ -828,10 +845,10 @@ impl<O: Send> Form<O> for Whole {
 /// Which places hold what: each index below `claimed` (`Core::claims.next`) holds an output or
 /// nothing, each index above it still holds its input. With [`Optional`] every claimed place
 /// holds a value (`None` for a failure or an element that never ran). With [`Whole`], the
-/// places of the chunks recorded in `Claims::record` hold outputs and no other does: a chunk
-/// that ends after the map stopped drops its outputs itself (see [`RunChunk::discard`]), and
-/// every element of a recorded chunk succeeded (a failure in it would have stopped the map
-/// first).
+/// places of the chunks recorded in `Claims::record` before the map stopped (not
+/// [`late`](ChunkLine::late)) hold outputs and no other does: a chunk that ends after the map
+/// stopped drops its outputs itself (see [`RunChunk::discard`]), and every element of a chunk
+/// recorded in time succeeded (a failure in it would have stopped the map first).
 ///
 /// The buffers are untyped: the map's [`ElementOps`] runs, drops and frees what they hold.
 pub(crate) struct Buffers {
@@ -957,7 +974,7 @@ impl Drop for Buffers {
                 if ops.has_gaps() {
                     ops.drop_slots(self.outputs, 0..claimed);
                 } else {
-                    for line in &claims.record.chunks {
+                    for line in claims.record.chunks.iter().filter(|line| !line.late) {
                         ops.drop_slots(self.outputs, line.start..line.start + line.ran);
                     }
                 }
@@ -1003,11 +1020,17 @@ pub(crate) fn run(
         crate::report::MapReport,
     ),
 > {
-    core.threads = pool.size();
-    core.pool = Some(pool.handle());
     let quick = inline::quick_mean_of(core.kind);
     core.known_quick = quick.is_some();
-    let buffers = Arc::new(Buffers::new(core, ops, inputs));
+    let mut buffers = Buffers::new(core, ops, inputs);
+    // A map cancelled before it starts goes the long way, which sees the cancellation.
+    let cancelled = cancel.as_ref().is_some_and(|c| c.is_cancelled());
+    if quick.is_some_and(|mean| !cancelled && buffers.core.n <= first_chunk(INLINE_BUDGET, mean)) {
+        return futures::future::Either::Left(std::future::ready(solo(&mut buffers, started_at)));
+    }
+    buffers.core.threads = pool.size();
+    buffers.core.pool = Some(pool.handle());
+    let buffers = Arc::new(buffers);
     let job: Arc<dyn PoolJob> = buffers.clone();
     let copies = if let Some(mean) = quick {
         // Work known to be quick: the caller starts, and the pool joins only for what is left
@@ -1022,7 +1045,92 @@ pub(crate) fn run(
         pool.submit(&job, copies);
     }
     drop(job);
-    finish(buffers, cancel, started_at)
+    futures::future::Either::Right(finish(buffers, cancel, started_at))
+}
+
+/// Runs a whole map of work known to be quick on its caller, as one chunk, when the chunk
+/// that the caller would run first (see [`Core::drain_inline`]) holds every element: the
+/// same chunk, recorded the same way, without waking the pool, sharing the buffers or taking
+/// a lock when every element succeeds at once, so that a small map costs little more than
+/// its elements.
+fn solo(
+    buffers: &mut Buffers,
+    started_at: Instant,
+) -> (
+    Result<RawVec, maptask_core::MapError>,
+    crate::report::MapReport,
+) {
+    let n = buffers.core.n;
+    {
+        // The caller claims every element, as `drain_for` would for its first chunk.
+        let claims = buffers.core.claims_mut();
+        claims.drainers = 1;
+        claims.next = n;
+        claims.active = n;
+    }
+    let mut local = ChunkEnd::default();
+    let traced = super::blocking::debug_spans_enabled();
+    {
+        let _quiet = panics::InElement::enter();
+        buffers.run_chunk(&buffers.core, 0..n, traced, &mut local);
+    }
+    let now = Instant::now();
+    // The chunk starts with the map, as the caller's first chunk does.
+    let took = now.saturating_duration_since(started_at);
+    let ran = local.ran;
+    let each = took / u32::try_from(ran.max(1)).unwrap_or(u32::MAX);
+    let core = &mut buffers.core;
+    if ran > 0 {
+        inline::record_kind(core.kind, each);
+    }
+    let claims = core.claims_mut();
+    let all_at_once = ran == n
+        && local.errors.is_empty()
+        && local.exceptions.is_empty()
+        && claims.record.failed == 0
+        && claims.record.verdict.is_none();
+    if all_at_once {
+        // The report is one run, and the outputs are whole.
+        claims.drainers = 0;
+        claims.active = 0;
+        let elements = crate::report::ElementReports::uniform(
+            n,
+            ElementReport {
+                status: ElementStatus::Succeeded,
+                attempts: 1,
+                duration: each,
+            },
+        );
+        *buffers.taken.get_mut() = true;
+        let outputs = RawVec {
+            ptr: buffers.outputs,
+            len: n,
+            cap: buffers.output_capacity.unwrap_or(buffers.input_capacity),
+        };
+        return super::finish_report(
+            &buffers.core.name,
+            buffers.core.min_successes,
+            MapStatus::Succeeded,
+            elements,
+            Vec::new(),
+            Some(outputs),
+            took,
+        );
+    }
+    // A failure or a retry: recorded as the shared path records a chunk, and ended as it ends.
+    let written = 0..local.written;
+    let (_, recorded, _) = buffers
+        .core
+        .chunk_ended(0..n, &mut local, (took, now), false, None);
+    if !recorded {
+        buffers.discard(written);
+    }
+    let claims = buffers.core.claims_mut();
+    claims.drainers = 0;
+    let status = claims.record.verdict.unwrap_or(MapStatus::Succeeded);
+    claims.record.verdict = Some(status);
+    buffers.core.done.store(true, Ordering::Release);
+    conclude(buffers, status, started_at)
 }
 
 /// Waits for the end of a started map, and makes its outcome.
@@ -1048,6 +1156,18 @@ async fn finish(
         })
         .await
     };
+    conclude(&buffers, status, started_at)
+}
+
+/// The outcome of a map that ended with `status`, every drainer retired.
+fn conclude(
+    buffers: &Buffers,
+    status: MapStatus,
+    started_at: Instant,
+) -> (
+    Result<RawVec, maptask_core::MapError>,
+    crate::report::MapReport,
+) {
     let outputs = match status {
         MapStatus::Succeeded => buffers.take_outputs(),
         MapStatus::Failed | MapStatus::Cancelled => None,
