@@ -128,7 +128,7 @@ pub(crate) struct Core {
     pub(crate) min_successes: usize,
     pub(crate) retries: u32,
     threads: usize,
-    pub(crate) name: Arc<str>,
+    pub(crate) name: String,
     span: tracing::Span,
     /// The kind of work (its type), for `inline`'s record of quick work.
     kind: TypeId,
@@ -186,7 +186,7 @@ impl Core {
         cap: usize,
         min_successes: usize,
         retries: u32,
-        name: Arc<str>,
+        name: String,
         span: tracing::Span,
         kind: TypeId,
     ) -> Core {
@@ -1001,33 +1001,49 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
+/// A map's outcome: its outputs (`n` slots of the map's form) or its error, and its report.
+pub(crate) type Outcome = (
+    Result<RawVec, maptask_core::MapError>,
+    crate::report::MapReport,
+);
+
+/// What starting a map on the fast path gave.
+// `Done` is the outcome itself: boxing it would cost the allocation that a small map avoids.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Started<F> {
+    /// The map ran whole on its caller (see [`solo`]).
+    Done(Outcome),
+    /// The map runs; the future waits for its end.
+    Running(F),
+}
+
 /// Runs a map on the fast path (see the module's documentation): its `inputs` and the
-/// operations of their types. The outputs come back as `n` slots of the map's form.
+/// operations of their types.
 ///
 /// The map starts when this is called (the caller's elements run inline now, when the work is
-/// known to be quick), and the future it returns waits for the end. That future holds only the
-/// shared buffers; call this only where its future is awaited at once.
+/// known to be quick: a small map ends here). The future of a map that runs on holds only the
+/// shared buffers; call this only where that future is awaited at once.
 pub(crate) fn run(
-    pool: &crate::pool::ComputePool,
+    runtime: &crate::runtime::RuntimeInner,
     mut core: Core,
     ops: Box<dyn ElementOps>,
     inputs: RawVec,
     cancel: Option<tokio_util::sync::CancellationToken>,
     started_at: Instant,
-) -> impl std::future::Future<
-    Output = (
-        Result<RawVec, maptask_core::MapError>,
-        crate::report::MapReport,
-    ),
-> {
-    let quick = inline::quick_mean_of(core.kind);
-    core.known_quick = quick.is_some();
+) -> Started<impl std::future::Future<Output = Outcome>> {
+    let pace = inline::pace_of(core.kind);
+    core.known_quick = pace.is_some();
+    let quick = pace.map(|pace| pace.mean);
     let mut buffers = Buffers::new(core, ops, inputs);
     // A map cancelled before it starts goes the long way, which sees the cancellation.
     let cancelled = cancel.as_ref().is_some_and(|c| c.is_cancelled());
-    if quick.is_some_and(|mean| !cancelled && buffers.core.n <= first_chunk(INLINE_BUDGET, mean)) {
-        return futures::future::Either::Left(std::future::ready(solo(&mut buffers, started_at)));
+    if let Some(pace) =
+        pace.filter(|pace| !cancelled && buffers.core.n <= first_chunk(INLINE_BUDGET, pace.mean))
+    {
+        return Started::Done(solo(&mut buffers, pace, started_at));
     }
+    // The pool (its handle costs two atomic operations, which a small map notices).
+    let pool = runtime.pool();
     buffers.core.threads = pool.size();
     buffers.core.pool = Some(pool.handle());
     let buffers = Arc::new(buffers);
@@ -1045,7 +1061,7 @@ pub(crate) fn run(
         pool.submit(&job, copies);
     }
     drop(job);
-    futures::future::Either::Right(finish(buffers, cancel, started_at))
+    Started::Running(finish(buffers, cancel, started_at))
 }
 
 /// Runs a whole map of work known to be quick on its caller, as one chunk, when the chunk
@@ -1053,13 +1069,7 @@ pub(crate) fn run(
 /// same chunk, recorded the same way, without waking the pool, sharing the buffers or taking
 /// a lock when every element succeeds at once, so that a small map costs little more than
 /// its elements.
-fn solo(
-    buffers: &mut Buffers,
-    started_at: Instant,
-) -> (
-    Result<RawVec, maptask_core::MapError>,
-    crate::report::MapReport,
-) {
+fn solo(buffers: &mut Buffers, pace: inline::Pace, started_at: Instant) -> Outcome {
     let n = buffers.core.n;
     {
         // The caller claims every element, as `drain_for` would for its first chunk.
@@ -1080,7 +1090,7 @@ fn solo(
     let ran = local.ran;
     let each = took / u32::try_from(ran.max(1)).unwrap_or(u32::MAX);
     let core = &mut buffers.core;
-    if ran > 0 {
+    if ran > 0 && !pace.holds(each) {
         inline::record_kind(core.kind, each);
     }
     let claims = core.claims_mut();
@@ -1108,7 +1118,7 @@ fn solo(
             cap: buffers.output_capacity.unwrap_or(buffers.input_capacity),
         };
         return super::finish_report(
-            &buffers.core.name,
+            std::mem::take(&mut buffers.core.name),
             buffers.core.min_successes,
             MapStatus::Succeeded,
             elements,
@@ -1138,10 +1148,7 @@ async fn finish(
     buffers: Arc<Buffers>,
     cancel: Option<tokio_util::sync::CancellationToken>,
     started_at: Instant,
-) -> (
-    Result<RawVec, maptask_core::MapError>,
-    crate::report::MapReport,
-) {
+) -> Outcome {
     let status = {
         let core = &buffers.core;
         let _stop = StopOnDrop(core);
@@ -1160,14 +1167,7 @@ async fn finish(
 }
 
 /// The outcome of a map that ended with `status`, every drainer retired.
-fn conclude(
-    buffers: &Buffers,
-    status: MapStatus,
-    started_at: Instant,
-) -> (
-    Result<RawVec, maptask_core::MapError>,
-    crate::report::MapReport,
-) {
+fn conclude(buffers: &Buffers, status: MapStatus, started_at: Instant) -> Outcome {
     let outputs = match status {
         MapStatus::Succeeded => buffers.take_outputs(),
         MapStatus::Failed | MapStatus::Cancelled => None,
@@ -1183,7 +1183,7 @@ fn conclude(
         _ => started_at.elapsed(),
     };
     super::finish_report(
-        &buffers.core.name,
+        buffers.core.name.clone(),
         buffers.core.min_successes,
         status,
         elements,

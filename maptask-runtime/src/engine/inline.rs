@@ -100,6 +100,36 @@ pub(crate) fn quick_mean_of(kind: TypeId) -> Option<Duration> {
         .map(|k| k.mean)
 }
 
+/// What is known of the pace of a kind of work known to be quick.
+#[derive(Clone, Copy)]
+pub(crate) struct Pace {
+    /// The last quick call's time (a chunk's mean per element, for maps).
+    pub(crate) mean: Duration,
+    /// Strikes not yet forgiven: every quick call counts towards their forgiveness.
+    struck: bool,
+}
+
+impl Pace {
+    /// Whether a call that took `took` would teach the record nothing it needs: it is quick,
+    /// no strike waits for forgiveness, and the mean it would set lies within a factor of two
+    /// of the known one (the mean only sizes a caller's first chunk, see `fast`). Such a call
+    /// need not take the record's lock.
+    pub(crate) fn holds(self, took: Duration) -> bool {
+        !self.struck && took < INLINE_LIMIT && took <= 2 * self.mean && 2 * took >= self.mean
+    }
+}
+
+/// The pace of the kind of work `kind`, when its calls run inline.
+pub(crate) fn pace_of(kind: TypeId) -> Option<Pace> {
+    lock(kinds())
+        .get(&kind)
+        .filter(|k| k.quick_seen && k.strikes < STRIKES)
+        .map(|k| Pace {
+            mean: k.mean,
+            struck: k.strikes > 0,
+        })
+}
+
 /// Records how long a call of `W` took.
 pub(crate) fn record<W: 'static>(took: Duration) {
     record_kind(TypeId::of::<W>(), took);

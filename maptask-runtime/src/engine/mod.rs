@@ -148,8 +148,45 @@ unsafe fn all_of<O>(result: Result<RawVec, MapError>, report: MapReport) -> AllO
     (result.map(|slots| slots.into_vec::<O>()), report)
 }
 
-/// The erased result of a map.
-type ErasedRun<'a> = BoxFuture<'a, (Result<RawVec, MapError>, MapReport)>;
+/// A map of erased elements, as [`run_erased`] gives it: waiting for its first poll, then
+/// running (a map that ends at its start, see `fast::solo`, is never boxed).
+enum ErasedRun<'a> {
+    /// What the first poll starts.
+    Start(Option<Start<'a>>),
+    /// The map runs; the future waits for its end.
+    Running(BoxFuture<'a, fast::Outcome>),
+}
+
+/// A map not started yet.
+struct Start<'a> {
+    runtime: &'a Arc<RuntimeInner>,
+    spec: &'a MapSpec,
+    elements: Elements,
+    options: RunOptions,
+}
+
+impl std::future::Future for ErasedRun<'_> {
+    type Output = fast::Outcome;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<fast::Outcome> {
+        if let ErasedRun::Start(start) = &mut *self {
+            let Some(start) = start.take() else {
+                panic!("a map's future polled after it ended");
+            };
+            match start_erased(start) {
+                fast::Started::Done(outcome) => return std::task::Poll::Ready(outcome),
+                fast::Started::Running(run) => *self = ErasedRun::Running(run),
+            }
+        }
+        match &mut *self {
+            ErasedRun::Running(run) => run.as_mut().poll(cx),
+            ErasedRun::Start(_) => unreachable!("started above"),
+        }
+    }
+}
 
 /// The future of a map run by [`Runtime::run_map`](crate::Runtime::run_map) or
 /// [`Runtime::run_map_all`](crate::Runtime::run_map_all): the engine runs the map on erased
@@ -178,7 +215,7 @@ impl<T> std::future::Future for MapFuture<'_, T> {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<T> {
-        let (result, report) = std::task::ready!(self.run.as_mut().poll(cx));
+        let (result, report) = std::task::ready!(std::pin::Pin::new(&mut self.run).poll(cx));
         // SAFETY: see `MapFuture::new`.
         std::task::Poll::Ready(unsafe { (self.typed)(result, report) })
     }
@@ -202,63 +239,81 @@ fn run_erased<'a>(
     spec: &'a MapSpec,
     elements: Elements,
     options: RunOptions,
-) -> BoxFuture<'a, (Result<RawVec, MapError>, MapReport)> {
-    Box::pin(async move {
-        let started_at = Instant::now();
-        let n = elements.len();
-        // The criterion is checked first: `min_successes = 3` over no element is an error,
-        // not `[]`.
-        let min_successes = match spec.criterion.min_successes(n) {
-            Ok(m) => m,
-            Err(source) => {
-                drop(elements);
-                let error = MapError::Spec {
-                    map: spec.name.clone(),
-                    source,
-                };
-                let report = report_without_running(&spec.name, n, 0, false, &options, started_at);
-                return (Err(error), report);
-            }
-        };
-        if n == 0 {
-            let empty = elements.ops().alloc_slots(0);
+) -> ErasedRun<'a> {
+    ErasedRun::Start(Some(Start {
+        runtime,
+        spec,
+        elements,
+        options,
+    }))
+}
+
+/// Starts an erased map (at its first poll): checks it, then runs it on the fast path or the
+/// general engine. A small map of quick work ends here (see `fast::solo`).
+fn start_erased(start: Start<'_>) -> fast::Started<BoxFuture<'_, fast::Outcome>> {
+    let Start {
+        runtime,
+        spec,
+        elements,
+        options,
+    } = start;
+    let started_at = Instant::now();
+    let n = elements.len();
+    // The criterion is checked first: `min_successes = 3` over no element is an error, not
+    // `[]`.
+    let min_successes = match spec.criterion.min_successes(n) {
+        Ok(m) => m,
+        Err(source) => {
             drop(elements);
-            let report = report_without_running(&spec.name, 0, 0, true, &options, started_at);
-            return (Ok(empty), report);
+            let error = MapError::Spec {
+                map: spec.name.clone(),
+                source,
+            };
+            let report = report_without_running(&spec.name, n, 0, false, &options, started_at);
+            return fast::Started::Done((Err(error), report));
         }
-        let whole = !elements.ops().has_gaps();
-        let fast = (!whole || min_successes == n)
-            && takes_fast_path(runtime, spec, elements.ops(), &options);
-        let (inputs, ops) = elements.into_parts();
-        if fast {
-            return run_fast(
-                runtime,
-                spec,
-                min_successes,
-                inputs,
-                ops,
-                options,
-                started_at,
-            )
-            .await;
-        }
-        // Everything else runs on the general engine, on boxed elements.
-        // SAFETY: `inputs` holds the values `ops` knows.
-        let boxed = unsafe { ops.box_inputs(inputs) };
-        let unbox = ops.unboxer();
-        let work = ops.into_work();
-        let outcome = run_general(
+    };
+    if n == 0 {
+        let empty = elements.ops().alloc_slots(0);
+        drop(elements);
+        let report = report_without_running(&spec.name, 0, 0, true, &options, started_at);
+        return fast::Started::Done((Ok(empty), report));
+    }
+    let whole = !elements.ops().has_gaps();
+    let fast =
+        (!whole || min_successes == n) && takes_fast_path(runtime, spec, elements.ops(), &options);
+    let (inputs, ops) = elements.into_parts();
+    if fast {
+        return match run_fast(
             runtime,
             spec,
-            n,
             min_successes,
-            boxed,
-            work,
+            inputs,
+            ops,
             options,
             started_at,
-        )
-        .await;
-        let MapOutcome { result, report } = outcome;
+        ) {
+            fast::Started::Done(outcome) => fast::Started::Done(outcome),
+            fast::Started::Running(end) => fast::Started::Running(Box::pin(end)),
+        };
+    }
+    // Everything else runs on the general engine, on boxed elements.
+    // SAFETY: `inputs` holds the values `ops` knows.
+    let boxed = unsafe { ops.box_inputs(inputs) };
+    let unbox = ops.unboxer();
+    let work = ops.into_work();
+    let general = run_general(
+        runtime,
+        spec,
+        n,
+        min_successes,
+        boxed,
+        work,
+        options,
+        started_at,
+    );
+    fast::Started::Running(Box::pin(async move {
+        let MapOutcome { result, report } = general.await;
         let result = result
             .and_then(|outputs| {
                 if whole {
@@ -276,7 +331,7 @@ fn run_erased<'a>(
                 })
             });
         (result, report)
-    })
+    }))
 }
 
 /// Whether a map runs on the fast path: blocking work that needs no timer, no runtime-wide
@@ -295,7 +350,7 @@ fn takes_fast_path(
 }
 
 /// Runs a map of at least one element on the fast path. The map starts now, inside its span
-/// (see `fast::run`); await the future at once.
+/// (see `fast::run`); await the future of a map that runs on at once.
 fn run_fast(
     runtime: &Arc<RuntimeInner>,
     spec: &MapSpec,
@@ -304,7 +359,7 @@ fn run_fast(
     ops: Box<dyn ElementOps>,
     options: RunOptions,
     started_at: Instant,
-) -> impl std::future::Future<Output = (Result<RawVec, MapError>, MapReport)> {
+) -> fast::Started<impl std::future::Future<Output = fast::Outcome>> {
     let n = inputs.len;
     let span = tracing::info_span!(
         "map",
@@ -322,13 +377,14 @@ fn run_fast(
         },
         min_successes,
         spec.retries,
-        Arc::from(spec.name.as_str()),
+        spec.name.clone(),
         span.clone(),
         ops.kind(),
     );
-    let pool = runtime.pool();
-    let end = span.in_scope(|| fast::run(&pool, core, ops, inputs, options.cancel, started_at));
-    end.instrument(span)
+    match span.in_scope(|| fast::run(runtime, core, ops, inputs, options.cancel, started_at)) {
+        fast::Started::Done(outcome) => fast::Started::Done(outcome),
+        fast::Started::Running(end) => fast::Started::Running(end.instrument(span)),
+    }
 }
 
 /// The general engine: the driver, on boxed elements. Not generic, so that it is compiled
@@ -484,7 +540,7 @@ async fn task_on_engine<O>(
 /// The outcome of a map that ran, from its verdict, its element reports, its errors (by
 /// element, in index order) and, when it succeeded, its outputs.
 fn finish_report<T>(
-    name: &str,
+    name: String,
     min_successes: usize,
     status: MapStatus,
     elements: ElementReports,
@@ -512,7 +568,7 @@ fn finish_report<T>(
     }
     tracing::debug!(?status, counts = ?totals, ?elapsed, "map finished");
     let report = MapReport {
-        map: name.to_owned(),
+        map: name,
         n,
         min_successes,
         status,
