@@ -235,6 +235,38 @@ mod tests {
     const SLOW: Duration = Duration::from_millis(1);
 
     #[test]
+    fn a_pace_holds_only_for_quick_calls_near_its_mean_without_strikes() {
+        let mean = Duration::from_nanos(400);
+        let clean = Pace {
+            mean,
+            struck: false,
+        };
+        assert!(clean.holds(mean));
+        assert!(clean.holds(Duration::from_nanos(200)));
+        assert!(clean.holds(Duration::from_nanos(800)));
+        // More than twice off either way: the mean is recorded.
+        assert!(!clean.holds(Duration::from_nanos(199)));
+        assert!(!clean.holds(Duration::from_nanos(801)));
+        // A slow call is a strike, and a strike waits for quick calls to be forgiven.
+        let slow_mean = Pace {
+            mean: INLINE_LIMIT,
+            struck: false,
+        };
+        assert!(!slow_mean.holds(INLINE_LIMIT));
+        let struck = Pace { mean, struck: true };
+        assert!(!struck.holds(mean));
+
+        // What `pace_of` reports.
+        struct Kind;
+        let kind = TypeId::of::<Kind>();
+        assert!(pace_of(kind).is_none(), "never seen");
+        record::<Kind>(mean);
+        assert!(pace_of(kind).is_some_and(|p| p.mean == mean && !p.struck));
+        record::<Kind>(SLOW);
+        assert!(pace_of(kind).is_some_and(|p| p.struck));
+    }
+
+    #[test]
     fn strikes_are_forgiven_after_a_run_of_quick_calls_until_the_kind_is_slow() {
         struct Paused;
         record::<Paused>(QUICK);
