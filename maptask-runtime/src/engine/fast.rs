@@ -14,11 +14,17 @@
 //! A chunk starts at one element and doubles while its elements take under 5 µs on average, up
 //! to [`MAX_CHUNK`] and to a share of what is left, so slow elements are taken one at a time
 //! (none waits behind another while a thread is free) and quick ones cost two locks and a clock
-//! read per few thousand elements.
+//! read per few thousand elements. The caller of a map of work known to be quick (see `inline`)
+//! runs chunks itself for up to 100 µs before it wakes the pool, and a small map, which its
+//! first chunk holds whole, runs entirely on it ([`solo`]): no pool, no shared state, and no
+//! lock when every element succeeds at once.
 //!
 //! The first failure that leaves too few possible successes stops the map at once: no element
 //! starts afterwards (each thread checks before every element), and the map's future returns
-//! without waiting for the elements still running, whose results are discarded. A pool thread
+//! without waiting for the elements still running, whose results are discarded. The report
+//! says what each element did: a chunk that ends after the stop is recorded as late (its
+//! elements that ran as they ended, its last one as cancelled unless it failed, the rest as not
+//! started); the elements of a chunk still running when the future returns are cancelled. A pool thread
 //! inside a slow element (a chunk of one, of work not shown quick) is *abandoned*, as the
 //! general engine abandons its slow attempts: the pool replaces it within its bound, and the
 //! thread goes back to the pool when the element returns. Cancelling the map, or dropping its
