@@ -790,8 +790,10 @@ where
                 to_queue.clear();
                 let started = map.0.close();
                 if *scheduled {
-                    // Elements the pool started that the driver has not heard of yet.
-                    for index in self.next..started.min(self.s.n) {
+                    // Elements the pool started that the driver has not heard of yet: the pool
+                    // starts them in index order, so every one below `started`, including
+                    // those below an element heard of already (its news may come first).
+                    for index in 0..started.min(self.s.n) {
                         let slot = &mut self.slots[index];
                         if slot.state == State::NotStarted {
                             slot.state = State::Running;

@@ -225,6 +225,20 @@ fn check(case: Case) -> Result<(), TestCaseError> {
     // At most retries + 1 attempts per element.
     let attempts = probe.attempts();
     prop_assert!(attempts.iter().all(|&a| a <= case.retries + 1));
+    // The report says what each element did: one reported as not started never started, and
+    // one that ended (succeeded or failed) made as many attempts as reported. (One reported
+    // as cancelled was running, or claimed, when the map stopped.)
+    for (i, element) in report.elements.iter().enumerate() {
+        match element.status {
+            maptask_runtime::ElementStatus::NotStarted => {
+                prop_assert_eq!(attempts[i], 0, "element {} never started", i);
+            }
+            maptask_runtime::ElementStatus::Succeeded | maptask_runtime::ElementStatus::Failed => {
+                prop_assert_eq!(attempts[i], element.attempts, "attempts of element {}", i);
+            }
+            _ => {}
+        }
+    }
     prop_assert!(report
         .elements
         .iter()
