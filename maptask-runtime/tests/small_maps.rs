@@ -11,7 +11,7 @@ use std::thread::ThreadId;
 
 use maptask_core::{Criterion, MapError, MapSpec, TaskError};
 use maptask_runtime::{ElementStatus, MapReport, MapStatus, RunOptions, Runtime};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
 use proptest::prelude::*;
 
@@ -221,4 +221,159 @@ fn a_small_quick_map_matches_the_general_engine_one_at_a_time() {
         on_caller * 2 >= cases as usize,
         "only {on_caller} of {cases} maps ran on their caller"
     );
+}
+
+/// A value that counts the live values of its family (16 bytes, like the `Option` of it).
+#[derive(Debug)]
+struct Tracked {
+    index: usize,
+    live: Arc<AtomicIsize>,
+}
+
+impl Tracked {
+    fn new(index: usize, live: &Arc<AtomicIsize>) -> Tracked {
+        live.fetch_add(1, Ordering::SeqCst);
+        Tracked {
+            index,
+            live: Arc::clone(live),
+        }
+    }
+}
+
+impl Clone for Tracked {
+    fn clone(&self) -> Self {
+        Tracked::new(self.index, &self.live)
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Work over tracked values, a kind per `K`: element `i` follows `steps[i]` (by attempt, the
+/// last repeating), notes its thread, and hands back its input (`O` = `Tracked`, written over
+/// the input) or the input and a number (`O` = `(Tracked, u64)`, in a buffer of its own).
+fn tracked_work<K: 'static, O: From<Tracked> + Send + 'static>(
+    steps: Arc<Vec<Vec<Step>>>,
+    threads: Arc<std::sync::Mutex<Vec<ThreadId>>>,
+) -> impl maptask_runtime::Work<Tracked, Output = O> {
+    let attempts = Arc::new(std::sync::Mutex::new(vec![0usize; steps.len()]));
+    maptask_runtime::work::blocking(move |input: Tracked| {
+        let _kind = std::marker::PhantomData::<K>;
+        threads.lock().unwrap().push(std::thread::current().id());
+        let attempt = {
+            let mut attempts = attempts.lock().unwrap();
+            attempts[input.index] += 1;
+            attempts[input.index]
+        };
+        let script = &steps[input.index];
+        match script[(attempt - 1).min(script.len() - 1)] {
+            Step::Ok => Ok(O::from(input)),
+            Step::Err => Err(TaskError::msg("again")),
+            Step::Permanent => Err(TaskError::permanent_msg("fatal")),
+        }
+    })
+}
+
+/// An output of a layout other than its input's.
+struct Wide(#[allow(dead_code)] Tracked, #[allow(dead_code)] u64);
+
+impl From<Tracked> for Wide {
+    fn from(input: Tracked) -> Wide {
+        Wide(input, 7)
+    }
+}
+
+/// Runs `steps` over tracked inputs on its caller (see [`run_on_caller`]), needing every output
+/// (`all`) or not; returns whether the map succeeded and its outputs' count, once every value of
+/// the family is dropped (checked: none leaked, none dropped twice).
+fn tracked_on_caller<K: 'static, O: From<Tracked> + Send + 'static>(
+    rt: &Runtime,
+    steps: &[Vec<Step>],
+    retries: u32,
+    all: bool,
+) -> (bool, usize) {
+    let caller = std::thread::current().id();
+    let steps = Arc::new(steps.to_vec());
+    for _ in 0..50 {
+        let live = Arc::new(AtomicIsize::new(0));
+        let inputs: Vec<Tracked> = (0..steps.len()).map(|i| Tracked::new(i, &live)).collect();
+        let threads = Arc::default();
+        let work = tracked_work::<K, O>(Arc::clone(&steps), Arc::clone(&threads));
+        let spec = MapSpec::new("tracked").retries(retries);
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let outcome = if all {
+            let (result, _) =
+                tokio.block_on(rt.run_map_all(&spec, inputs, work, RunOptions::new()));
+            result.map(|outputs| outputs.len())
+        } else {
+            let outcome = tokio.block_on(rt.run_map(&spec, inputs, work, RunOptions::new()));
+            outcome
+                .result
+                .map(|outputs| outputs.iter().filter(|o| o.is_some()).count())
+        };
+        // Every output and input is dropped by now: the map ran on this thread.
+        let on_caller = threads.lock().unwrap().iter().all(|t| *t == caller);
+        if on_caller {
+            assert_eq!(
+                live.load(Ordering::SeqCst),
+                0,
+                "values leaked or dropped twice"
+            );
+            return (outcome.is_ok(), outcome.unwrap_or(0));
+        }
+        // On the pool, a stopped map's stragglers may still hold values: wait for them.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while live.load(Ordering::SeqCst) != 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(
+            live.load(Ordering::SeqCst),
+            0,
+            "values leaked or dropped twice"
+        );
+    }
+    panic!("the map never ran on its caller");
+}
+
+#[test]
+fn a_small_map_on_its_caller_drops_every_value_once() {
+    /// The kinds of work of this test: one per output type.
+    struct Over;
+    struct Own;
+    let rt = runtime();
+    let ok = vec![vec![Step::Ok]; 12];
+    let mut stops = ok.clone();
+    stops[5] = vec![Step::Permanent];
+    let mut retried = ok.clone();
+    retried[3] = vec![Step::Err, Step::Ok];
+    for all in [true, false] {
+        // Outputs over the inputs.
+        assert_eq!(
+            tracked_on_caller::<Over, Tracked>(&rt, &ok, 0, all),
+            (true, 12)
+        );
+        assert_eq!(
+            tracked_on_caller::<Over, Tracked>(&rt, &stops, 0, all),
+            (false, 0)
+        );
+        assert_eq!(
+            tracked_on_caller::<Over, Tracked>(&rt, &retried, 1, all),
+            (true, 12)
+        );
+        // Outputs in a buffer of their own.
+        assert_eq!(tracked_on_caller::<Own, Wide>(&rt, &ok, 0, all), (true, 12));
+        assert_eq!(
+            tracked_on_caller::<Own, Wide>(&rt, &stops, 0, all),
+            (false, 0)
+        );
+        assert_eq!(
+            tracked_on_caller::<Own, Wide>(&rt, &retried, 1, all),
+            (true, 12)
+        );
+    }
 }
