@@ -15,6 +15,10 @@ use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
 use proptest::prelude::*;
 
+#[path = "support/tracked.rs"]
+mod tracked;
+use tracked::{assert_all_dropped, Tracked};
+
 /// What an attempt of one element does, by attempt (the last one repeats).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
@@ -223,35 +227,6 @@ fn a_small_quick_map_matches_the_general_engine_one_at_a_time() {
     );
 }
 
-/// A value that counts the live values of its family (16 bytes, like the `Option` of it).
-#[derive(Debug)]
-struct Tracked {
-    index: usize,
-    live: Arc<AtomicIsize>,
-}
-
-impl Tracked {
-    fn new(index: usize, live: &Arc<AtomicIsize>) -> Tracked {
-        live.fetch_add(1, Ordering::SeqCst);
-        Tracked {
-            index,
-            live: Arc::clone(live),
-        }
-    }
-}
-
-impl Clone for Tracked {
-    fn clone(&self) -> Self {
-        Tracked::new(self.index, &self.live)
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.live.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
 /// Work over tracked values, a kind per `K`: element `i` follows `steps[i]` (by attempt, the
 /// last repeating), notes its thread, and hands back its input (`O` = `Tracked`, written over
 /// the input) or the input and a number (`O` = `(Tracked, u64)`, in a buffer of its own).
@@ -327,17 +302,22 @@ fn tracked_on_caller<K: 'static, O: From<Tracked> + Send + 'static>(
             return (outcome.is_ok(), outcome.unwrap_or(0));
         }
         // On the pool, a stopped map's stragglers may still hold values: wait for them.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while live.load(Ordering::SeqCst) != 0 && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        assert_eq!(
-            live.load(Ordering::SeqCst),
-            0,
-            "values leaked or dropped twice"
-        );
+        assert_all_dropped(&live);
     }
     panic!("the map never ran on its caller");
+}
+
+/// Three maps on their caller, each value dropped once: every element succeeds, element 5
+/// stops the map, element 3 succeeds at its retry.
+fn drops_each_value_once<K: 'static, O: From<Tracked> + Send + 'static>(rt: &Runtime, all: bool) {
+    let ok = vec![vec![Step::Ok]; 12];
+    let mut stops = ok.clone();
+    stops[5] = vec![Step::Permanent];
+    let mut retried = ok.clone();
+    retried[3] = vec![Step::Err, Step::Ok];
+    assert_eq!(tracked_on_caller::<K, O>(rt, &ok, 0, all), (true, 12));
+    assert_eq!(tracked_on_caller::<K, O>(rt, &stops, 0, all), (false, 0));
+    assert_eq!(tracked_on_caller::<K, O>(rt, &retried, 1, all), (true, 12));
 }
 
 #[test]
@@ -346,34 +326,9 @@ fn a_small_map_on_its_caller_drops_every_value_once() {
     struct Over;
     struct Own;
     let rt = runtime();
-    let ok = vec![vec![Step::Ok]; 12];
-    let mut stops = ok.clone();
-    stops[5] = vec![Step::Permanent];
-    let mut retried = ok.clone();
-    retried[3] = vec![Step::Err, Step::Ok];
     for all in [true, false] {
-        // Outputs over the inputs.
-        assert_eq!(
-            tracked_on_caller::<Over, Tracked>(&rt, &ok, 0, all),
-            (true, 12)
-        );
-        assert_eq!(
-            tracked_on_caller::<Over, Tracked>(&rt, &stops, 0, all),
-            (false, 0)
-        );
-        assert_eq!(
-            tracked_on_caller::<Over, Tracked>(&rt, &retried, 1, all),
-            (true, 12)
-        );
-        // Outputs in a buffer of their own.
-        assert_eq!(tracked_on_caller::<Own, Wide>(&rt, &ok, 0, all), (true, 12));
-        assert_eq!(
-            tracked_on_caller::<Own, Wide>(&rt, &stops, 0, all),
-            (false, 0)
-        );
-        assert_eq!(
-            tracked_on_caller::<Own, Wide>(&rt, &retried, 1, all),
-            (true, 12)
-        );
+        // Outputs over the inputs, and in a buffer of their own.
+        drops_each_value_once::<Over, Tracked>(&rt, all);
+        drops_each_value_once::<Own, Wide>(&rt, all);
     }
 }

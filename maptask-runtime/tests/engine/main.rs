@@ -13,3 +13,5 @@ mod props;
 mod retries;
 mod task;
 mod timeouts;
+#[path = "../support/tracked.rs"]
+mod tracked;

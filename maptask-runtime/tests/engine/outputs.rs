@@ -4,60 +4,13 @@
 
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use maptask_core::{Criterion, MapError, MapSpec, Ratio, TaskError};
 use maptask_runtime::{CancellationToken, ElementStatus, MapStatus, RunOptions};
 
 use crate::common::runtime;
-
-/// A value that counts the live values of its family: 16 bytes, with a niche (so
-/// `Option<Tracked>` has its layout too).
-#[derive(Debug)]
-struct Tracked {
-    index: usize,
-    live: Arc<AtomicIsize>,
-}
-
-impl Tracked {
-    fn new(index: usize, live: &Arc<AtomicIsize>) -> Tracked {
-        live.fetch_add(1, Ordering::SeqCst);
-        Tracked {
-            index,
-            live: Arc::clone(live),
-        }
-    }
-}
-
-impl Clone for Tracked {
-    fn clone(&self) -> Self {
-        Tracked::new(self.index, &self.live)
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.live.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-fn tracked(n: usize, live: &Arc<AtomicIsize>) -> Vec<Tracked> {
-    (0..n).map(|i| Tracked::new(i, live)).collect()
-}
-
-/// Waits until no value of the family is alive (pool threads may still finish their chunks
-/// after a stopped map returned), and fails with the count after 5 s.
-fn assert_all_dropped(live: &AtomicIsize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while live.load(Ordering::SeqCst) != 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert_eq!(
-        live.load(Ordering::SeqCst),
-        0,
-        "values leaked or dropped twice"
-    );
-}
+use crate::tracked::{assert_all_dropped, tracked, Tracked};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outputs_of_the_inputs_layout_are_written_over_the_inputs() {
