@@ -225,16 +225,26 @@ async fn replacements_stop_at_the_bound_with_one_warning() {
     assert_eq!(warnings.0.lock().unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stopped_map_without_a_timeout_gives_back_the_threads_of_its_slow_attempts() {
+/// A map stopped by a failure while another element is stuck for 800 ms returns at once, the
+/// pool replaces the stuck thread, and two elements that can only end together (a barrier of
+/// two, so they need two free threads) then end long before the stuck one returns. The map
+/// runs on the general engine when `observed` (an observer keeps it there), on the fast path
+/// otherwise.
+///
+/// Each caller brings its own `K`: the closures here are then of their own types, so each test
+/// has its own kinds of work. Shared with another test, the barrier's kind could be known to
+/// be quick, and a map of quick work starts on its caller, one element after the other: the
+/// first element would wait at the barrier for ever.
+async fn a_stopped_map_gives_back_its_stuck_thread<K: 'static>(observed: bool) {
     use std::sync::atomic::AtomicBool;
     let rt = two_threads();
     let running = Arc::new(AtomicBool::new(false));
     // Element 1 sleeps 800 ms; element 0 fails for good once element 1 runs, which stops the
-    // map with element 1 still running. The observer keeps the map on the general engine.
+    // map with element 1 still running.
     let work = {
         let running = Arc::clone(&running);
         maptask_runtime::work::blocking(move |i: usize| {
+            let _kind = std::marker::PhantomData::<K>;
             if i == 0 {
                 let deadline = Instant::now() + Duration::from_secs(2);
                 while !running.load(Ordering::SeqCst) && Instant::now() < deadline {
@@ -247,21 +257,22 @@ async fn a_stopped_map_without_a_timeout_gives_back_the_threads_of_its_slow_atte
             Ok(i)
         })
     };
+    let options = if observed {
+        RunOptions::new().observer(crate::common::Recorder::new())
+    } else {
+        RunOptions::new()
+    };
     let began = Instant::now();
     let outcome = rt
-        .run_map(
-            &MapSpec::new("stops"),
-            vec![0, 1],
-            work,
-            RunOptions::new().observer(crate::common::Recorder::new()),
-        )
+        .run_map(&MapSpec::new("stops"), vec![0, 1], work, options)
         .await;
     assert!(matches!(
         outcome.result,
         Err(MapError::TooManyFailures { .. })
     ));
     assert!(began.elapsed() < Duration::from_millis(400));
-    // The abandoned attempt's thread was replaced.
+    // The stuck element's thread was replaced; the failing element's was not (it had
+    // returned).
     assert_eq!(
         rt.pool_status(),
         PoolStatus {
@@ -270,77 +281,11 @@ async fn a_stopped_map_without_a_timeout_gives_back_the_threads_of_its_slow_atte
         }
     );
 
-    // Two elements that can only end together (a barrier of two) need two free threads: they
-    // end long before the stuck attempt returns.
     let barrier = Arc::new(std::sync::Barrier::new(2));
     let together = {
         let barrier = Arc::clone(&barrier);
         maptask_runtime::work::blocking(move |i: usize| {
-            barrier.wait();
-            Ok::<_, TaskError>(i)
-        })
-    };
-    let began = Instant::now();
-    let outcome = rt
-        .run_map(
-            &MapSpec::new("together"),
-            vec![0, 1],
-            together,
-            RunOptions::new(),
-        )
-        .await;
-    assert_eq!(outcome.result, Ok(vec![Some(0), Some(1)]));
-    let took = began.elapsed();
-    assert!(took < Duration::from_millis(500), "took {took:?}");
-    pool_settles(&rt, 2).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stopped_fast_map_gives_back_the_threads_of_its_slow_elements() {
-    use std::sync::atomic::AtomicBool;
-    let rt = two_threads();
-    let running = Arc::new(AtomicBool::new(false));
-    // As above, on the fast path (no observer, no timeout): element 1 sleeps 800 ms, element 0
-    // fails for good once element 1 runs, which stops the map with element 1 still running.
-    let work = {
-        let running = Arc::clone(&running);
-        maptask_runtime::work::blocking(move |i: usize| {
-            if i == 0 {
-                let deadline = Instant::now() + Duration::from_secs(2);
-                while !running.load(Ordering::SeqCst) && Instant::now() < deadline {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                return Err(TaskError::permanent_msg("stop"));
-            }
-            running.store(true, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(800));
-            Ok(i)
-        })
-    };
-    let began = Instant::now();
-    let outcome = rt
-        .run_map(&MapSpec::new("stops"), vec![0, 1], work, RunOptions::new())
-        .await;
-    assert!(matches!(
-        outcome.result,
-        Err(MapError::TooManyFailures { .. })
-    ));
-    assert!(began.elapsed() < Duration::from_millis(400));
-    // The slow element's thread was replaced; the failing element's was not (it had returned).
-    assert_eq!(
-        rt.pool_status(),
-        PoolStatus {
-            threads: 3,
-            stuck: 1
-        }
-    );
-
-    // Two elements that can only end together need two free threads: they end long before
-    // the stuck element returns.
-    let barrier = Arc::new(std::sync::Barrier::new(2));
-    let together = {
-        let barrier = Arc::clone(&barrier);
-        maptask_runtime::work::blocking(move |i: usize| {
+            let _kind = std::marker::PhantomData::<K>;
             barrier.wait();
             Ok::<_, TaskError>(i)
         })
@@ -359,6 +304,18 @@ async fn a_stopped_fast_map_gives_back_the_threads_of_its_slow_elements() {
     assert!(took < Duration::from_millis(500), "took {took:?}");
     // The stuck thread returns, its late output is dropped, and the pool shrinks back to two.
     pool_settles(&rt, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_map_without_a_timeout_gives_back_the_threads_of_its_slow_attempts() {
+    struct General;
+    a_stopped_map_gives_back_its_stuck_thread::<General>(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_fast_map_gives_back_the_threads_of_its_slow_elements() {
+    struct Fast;
+    a_stopped_map_gives_back_its_stuck_thread::<Fast>(false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
