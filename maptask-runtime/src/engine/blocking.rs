@@ -125,8 +125,8 @@ pub(crate) struct BlockingMap<I, W: Work<I>> {
 
 impl<I: Send + 'static, W: Work<I>> BlockingMap<I, W> {
     /// Stops the map: nothing queued or unstarted will start, and their inputs are dropped.
-    /// Timed attempts still running (see `Queue::running`) are abandoned. Returns the number of elements the pool
-    /// started (pool-scheduled mode).
+    /// Timed attempts still running (see `Queue::running`) are abandoned. Returns the number of
+    /// elements the pool started (pool-scheduled mode).
     pub(crate) fn close(&self) -> usize {
         self.closed.store(true, Ordering::Release);
         let (queued, fresh, next, abandoned) = {

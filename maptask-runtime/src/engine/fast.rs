@@ -24,11 +24,12 @@
 //! without waiting for the elements still running, whose results are discarded. The report
 //! says what each element did: a chunk that ends after the stop is recorded as late (its
 //! elements that ran as they ended, its last one as cancelled unless it failed, the rest as not
-//! started); the elements of a chunk still running when the future returns are cancelled. A pool thread
-//! inside a slow element (a chunk of one, of work not shown quick) is *abandoned*, as the
-//! general engine abandons its slow attempts: the pool replaces it within its bound, and the
-//! thread goes back to the pool when the element returns. Cancelling the map, or dropping its
-//! future, stops it the same way.
+//! started); the elements of a chunk still running when the future returns are cancelled.
+//!
+//! A pool thread inside a slow element (a chunk of one, of work not shown quick) is
+//! *abandoned* when the map stops, as the general engine abandons its slow attempts: the pool
+//! replaces it within its bound, and the thread goes back to the pool when the element
+//! returns. Cancelling the map, or dropping its future, stops it the same way.
 //!
 //! Nothing here is generic: the scheduling ([`Core`]) and the buffers ([`Buffers`]) are
 //! compiled once, and each map brings only its element loop and the functions that drop and
