@@ -47,9 +47,10 @@ pub struct RemoteMap {
     pub elements: Vec<Box<dyn Any + Send>>,
     /// Called with an element's index and output (a `T::Output`) as soon as the backend has
     /// it, before the map ends: the cache stores successes here, so that a crash of this
-    /// process loses only what was still running. A backend may call it at most once per
-    /// element, from any thread; one that never calls it is correct too (the outputs are then
-    /// taken from the outcome).
+    /// process loses only what was still running and what the store had not committed yet
+    /// (its writer commits in the background, within milliseconds). A backend may call it at
+    /// most once per element, from any thread; one that never calls it is correct too (the
+    /// outputs are then taken from the outcome).
     pub on_output: Option<OutputHook>,
 }
 

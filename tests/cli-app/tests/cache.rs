@@ -347,9 +347,14 @@ fn the_process_backend_stores_each_success_before_the_map_ends() {
         last = now;
     }
     let before = last;
+    // At 8 started, 6 had finished: two every 150 ms. The store commits on its writer thread,
+    // and a kill -9 loses what the commit under way and the queue behind it held (see
+    // `maptask_cache::Store`): at most the last pair, which had just finished (on a busy
+    // machine a commit's fsync takes longer than the 10 ms between two looks at the log).
+    // Everything that finished a child's duration earlier is kept.
     let stored = s.entries().get("cachedemo.slow").copied().unwrap_or(0);
     assert!(
-        (6..n).contains(&stored),
+        (4..n).contains(&stored),
         "the finished children's outputs are stored before the map ends: {stored} of {n}"
     );
 
