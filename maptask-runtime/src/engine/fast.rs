@@ -966,11 +966,7 @@ impl Drop for Buffers {
     fn drop(&mut self) {
         // Nobody else holds the buffers now (see `Buffers` for what each place holds).
         let n = self.core.n;
-        let claims = self
-            .core
-            .claims
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let claims = self.core.claims_mut();
         let claimed = claims.next;
         let taken = *self.taken.get_mut();
         let ops = &self.ops;

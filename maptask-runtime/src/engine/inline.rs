@@ -94,10 +94,7 @@ pub(crate) fn quick_mean<W: 'static>() -> Option<Duration> {
 
 /// The last quick call's time, when calls of the kind of work `kind` run inline.
 pub(crate) fn quick_mean_of(kind: TypeId) -> Option<Duration> {
-    lock(kinds())
-        .get(&kind)
-        .filter(|k| k.quick_seen && k.strikes < STRIKES)
-        .map(|k| k.mean)
+    pace_of(kind).map(|pace| pace.mean)
 }
 
 /// What is known of the pace of a kind of work known to be quick.

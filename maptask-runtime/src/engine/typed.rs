@@ -13,7 +13,7 @@ use std::mem::ManuallyDrop;
 use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 
-use maptask_core::{Execution, TaskError};
+use maptask_core::Execution;
 
 use super::erased::{AnyOutput, ErasedInput, ErasedWork};
 use super::fast::{ChunkEnd, Core, Form};
@@ -234,23 +234,8 @@ where
                         None
                     }
                 }
-            } else if !traced {
-                // Another attempt may follow: the first works on a clone (cloned inside the
-                // catch, as in `run_element`), and only a failure leaves the loop's straight
-                // line.
-                match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    self.work.call_blocking(input.clone())
-                })) {
-                    Ok(Ok(output)) => Some(output),
-                    Ok(Err(error)) => self.retry_after(core, local, i, input, error),
-                    Err(payload) => {
-                        let error = panics::element_panicked(&core.name, i, 1, payload.as_ref());
-                        core.attempt_failed(local, i, 1, error, false);
-                        None
-                    }
-                }
             } else {
-                // A span per attempt.
+                // Another attempt may follow, or a span: the first attempt works on a clone.
                 self.run_element(core, local, i, input, traced, 1)
             };
             match output {
@@ -341,25 +326,6 @@ where
     W: Work<I>,
     F: Form<W::Output>,
 {
-    /// The first attempt of element `index` failed with `error`: records it, and runs the
-    /// attempts that follow, if any (see [`TypedOps::run_element`]).
-    #[cold]
-    #[inline(never)]
-    fn retry_after(
-        &self,
-        core: &Core,
-        local: &mut ChunkEnd,
-        index: usize,
-        input: I,
-        error: TaskError,
-    ) -> Option<W::Output> {
-        let will_retry = !error.is_permanent() && core.retries > 0;
-        if !core.attempt_failed(local, index, 1, error, will_retry) || !will_retry {
-            return None;
-        }
-        self.run_element(core, local, index, input, false, 2)
-    }
-
     /// Runs the attempts of element `index` from attempt `first`: retries at once on this
     /// thread.
     fn run_element(

@@ -1,6 +1,6 @@
 //! Cancellation: dropping the map's future, cancelling its token. Nothing leaks.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,42 +9,7 @@ use maptask_runtime::{CancellationToken, ElementStatus, MapEvent, MapStatus, Run
 
 use crate::common::{runtime, scripted, scripted_blocking, Probe, Recorder, Step};
 use crate::concurrency::wait_until;
-
-/// An input that counts the live copies of itself.
-struct Tracked {
-    index: usize,
-    live: Arc<AtomicUsize>,
-}
-
-impl Tracked {
-    fn many(n: usize, live: &Arc<AtomicUsize>) -> Vec<Tracked> {
-        (0..n)
-            .map(|index| {
-                live.fetch_add(1, Ordering::SeqCst);
-                Tracked {
-                    index,
-                    live: Arc::clone(live),
-                }
-            })
-            .collect()
-    }
-}
-
-impl Clone for Tracked {
-    fn clone(&self) -> Self {
-        self.live.fetch_add(1, Ordering::SeqCst);
-        Tracked {
-            index: self.index,
-            live: Arc::clone(&self.live),
-        }
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.live.fetch_sub(1, Ordering::SeqCst);
-    }
-}
+use crate::tracked::{tracked, Tracked};
 
 async fn settle(what: &str, counter: &AtomicUsize) {
     wait_until(what, || counter.load(Ordering::SeqCst) == 0).await;
@@ -54,8 +19,8 @@ async fn settle(what: &str, counter: &AtomicUsize) {
 async fn dropping_the_future_stops_every_attempt_and_drops_every_input() {
     let n = 10;
     let probe = Probe::new(n);
-    let inputs_live = Arc::new(AtomicUsize::new(0));
-    let inputs = Tracked::many(n, &inputs_live);
+    let inputs_live = Arc::new(AtomicIsize::new(0));
+    let inputs = tracked(n, &inputs_live);
     let work = {
         let inner = Arc::new(scripted(&probe, vec![vec![Step::Hang]; n]));
         maptask_runtime::work::async_fn(move |t: Tracked| {
@@ -76,7 +41,7 @@ async fn dropping_the_future_stops_every_attempt_and_drops_every_input() {
     handle.abort();
     assert!(handle.await.unwrap_err().is_cancelled());
     settle("attempts dropped", &probe.live).await;
-    settle("inputs dropped", &inputs_live).await;
+    wait_until("inputs dropped", || inputs_live.load(Ordering::SeqCst) == 0).await;
     tokio::time::sleep(Duration::from_millis(30)).await;
     assert_eq!(probe.total_starts.load(Ordering::SeqCst), 4);
 }
@@ -138,8 +103,8 @@ async fn a_cancelled_token_ends_the_map_promptly() {
 async fn dropping_a_blocking_map_starts_nothing_queued() {
     let n = 20;
     let probe = Probe::new(n);
-    let inputs_live = Arc::new(AtomicUsize::new(0));
-    let inputs = Tracked::many(n, &inputs_live);
+    let inputs_live = Arc::new(AtomicIsize::new(0));
+    let inputs = tracked(n, &inputs_live);
     let work = {
         let inner = scripted_blocking(&probe, vec![vec![Step::Ok(100)]; n]);
         maptask_runtime::work::blocking(move |t: Tracked| {
@@ -153,7 +118,7 @@ async fn dropping_a_blocking_map_starts_nothing_queued() {
     let _ = tokio::time::timeout(Duration::from_millis(30), map).await;
     // The two running attempts finish (they cannot be interrupted); nothing else starts.
     settle("running attempts end", &probe.live).await;
-    settle("inputs dropped", &inputs_live).await;
+    wait_until("inputs dropped", || inputs_live.load(Ordering::SeqCst) == 0).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert!(probe.total_starts.load(Ordering::SeqCst) <= 4);
 }
@@ -202,8 +167,8 @@ async fn a_cancelled_token_stops_a_blocking_map_on_the_fast_path() {
     // No observer, no timeout: the fast path. Two threads, 20 elements of 100 ms.
     let n = 20;
     let probe = Probe::new(n);
-    let inputs_live = Arc::new(AtomicUsize::new(0));
-    let inputs = Tracked::many(n, &inputs_live);
+    let inputs_live = Arc::new(AtomicIsize::new(0));
+    let inputs = tracked(n, &inputs_live);
     let work = {
         let inner = scripted_blocking(&probe, vec![vec![Step::Ok(100)]; n]);
         maptask_runtime::work::blocking(move |t: Tracked| {
@@ -248,7 +213,7 @@ async fn a_cancelled_token_stops_a_blocking_map_on_the_fast_path() {
         .skip(6)
         .all(|e| e.status == ElementStatus::NotStarted));
     settle("running attempts end", &probe.live).await;
-    settle("inputs dropped", &inputs_live).await;
+    wait_until("inputs dropped", || inputs_live.load(Ordering::SeqCst) == 0).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     // Two elements per thread at most: the ones that ran before, and the ones running.
     assert!(probe.total_starts.load(Ordering::SeqCst) <= 4);
@@ -261,7 +226,7 @@ async fn a_future_dropped_before_its_first_poll_runs_nothing_and_drops_its_input
     // general engine), a strict map, and a task call known to be quick (the inline path).
     let rt = runtime();
     let calls = Arc::new(AtomicUsize::new(0));
-    let live = Arc::new(AtomicUsize::new(0));
+    let live = Arc::new(AtomicIsize::new(0));
     let counted = |calls: &Arc<AtomicUsize>| {
         let calls = Arc::clone(calls);
         maptask_runtime::work::blocking(move |t: Tracked| {
@@ -272,20 +237,20 @@ async fn a_future_dropped_before_its_first_poll_runs_nothing_and_drops_its_input
     let spec = MapSpec::new("lazy");
     drop(rt.run_map(
         &spec,
-        Tracked::many(100, &live),
+        tracked(100, &live),
         counted(&calls),
         RunOptions::new(),
     ));
     drop(rt.run_map_all(
         &spec,
-        Tracked::many(100, &live),
+        tracked(100, &live),
         counted(&calls),
         RunOptions::new(),
     ));
     let async_calls = Arc::clone(&calls);
     drop(rt.run_map(
         &spec,
-        Tracked::many(100, &live),
+        tracked(100, &live),
         maptask_runtime::work::async_fn(move |t: Tracked| {
             let calls = Arc::clone(&async_calls);
             async move {
