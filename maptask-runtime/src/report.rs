@@ -84,8 +84,11 @@ pub struct ElementReport {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ElementReports {
     len: usize,
-    /// Each run's first index and its entry, by index.
-    runs: Vec<(usize, ElementReport)>,
+    /// The first run's entry (it starts at index 0); `None` when there is no element. Kept
+    /// apart so that a map whose elements all ended alike allocates nothing for its report.
+    first: Option<ElementReport>,
+    /// Every later run's first index and its entry, by index.
+    rest: Vec<(usize, ElementReport)>,
 }
 
 impl ElementReports {
@@ -100,7 +103,8 @@ impl ElementReports {
     pub(crate) fn with_capacity(runs: usize) -> ElementReports {
         ElementReports {
             len: 0,
-            runs: Vec::with_capacity(runs),
+            first: None,
+            rest: Vec::with_capacity(runs.saturating_sub(1)),
         }
     }
 
@@ -109,10 +113,28 @@ impl ElementReports {
         if count == 0 {
             return;
         }
-        if self.runs.last().map(|run| run.1) != Some(report) {
-            self.runs.push((self.len, report));
+        let last = self.rest.last().map(|run| run.1).or(self.first);
+        if last != Some(report) {
+            if self.first.is_none() {
+                self.first = Some(report);
+            } else {
+                self.rest.push((self.len, report));
+            }
         }
         self.len += count;
+    }
+
+    /// The number of runs.
+    fn run_count(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    /// Run `k`: its first index and its entry.
+    fn run_at(&self, k: usize) -> Option<(usize, &ElementReport)> {
+        match k {
+            0 => self.first.as_ref().map(|report| (0, report)),
+            _ => self.rest.get(k - 1).map(|(start, report)| (*start, report)),
+        }
     }
 
     /// Appends one element.
@@ -135,8 +157,10 @@ impl ElementReports {
         if index >= self.len {
             return None;
         }
-        let run = self.runs.partition_point(|&(start, _)| start <= index) - 1;
-        Some(&self.runs[run].1)
+        match self.rest.partition_point(|&(start, _)| start <= index) {
+            0 => self.first.as_ref(),
+            later => Some(&self.rest[later - 1].1),
+        }
     }
 
     /// The first element's report.
@@ -155,9 +179,10 @@ impl ElementReports {
 
     /// Runs of equal reports: each run's first index, length and report.
     pub fn runs(&self) -> impl Iterator<Item = (usize, usize, &ElementReport)> + '_ {
-        self.runs.iter().enumerate().map(|(i, (start, report))| {
-            let end = self.runs.get(i + 1).map_or(self.len, |next| next.0);
-            (*start, end - start, report)
+        (0..self.run_count()).filter_map(|k| {
+            let (start, report) = self.run_at(k)?;
+            let end = self.run_at(k + 1).map_or(self.len, |next| next.0);
+            Some((start, end - start, report))
         })
     }
 
@@ -180,12 +205,15 @@ impl<'a> Iterator for Iter<'a> {
         if self.index >= self.reports.len {
             return None;
         }
-        let runs = &self.reports.runs;
-        while self.run + 1 < runs.len() && runs[self.run + 1].0 <= self.index {
+        let reports = self.reports;
+        while reports
+            .run_at(self.run + 1)
+            .is_some_and(|(start, _)| start <= self.index)
+        {
             self.run += 1;
         }
         self.index += 1;
-        Some(&runs[self.run].1)
+        reports.run_at(self.run).map(|(_, report)| report)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -42,8 +42,10 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use futures::task::AtomicWaker;
 use maptask_core::TaskError;
+use tracing::Instrument;
 
 use super::inbox::lock;
 use super::inline;
@@ -188,6 +190,7 @@ impl ChunkEnd {
 }
 
 impl Core {
+    #[inline]
     pub(crate) fn new(
         n: usize,
         cap: usize,
@@ -880,11 +883,14 @@ unsafe impl Sync for Buffers {}
 unsafe impl Send for Buffers {}
 
 impl Buffers {
-    pub(crate) fn new(core: Core, ops: Box<dyn ElementOps>, inputs: RawVec) -> Buffers {
-        debug_assert!(
-            ops.has_gaps() || core.min_successes == core.n,
-            "outputs without gaps need every element to succeed"
-        );
+    /// The buffers of `inputs`, with the core that `core` makes (where it stays: it is a few
+    /// hundred bytes, which a small map would notice being copied).
+    #[inline]
+    pub(crate) fn new(
+        core: impl FnOnce() -> Core,
+        ops: Box<dyn ElementOps>,
+        inputs: RawVec,
+    ) -> Buffers {
         // The same layout per element, so the allocation is freed the same way whichever type
         // it holds (zero-sized values have no allocation to share).
         let (outputs, output_capacity) = if ops.slots_over_inputs() {
@@ -893,15 +899,20 @@ impl Buffers {
             let own = ops.alloc_slots(inputs.len);
             (own.ptr, Some(own.cap))
         };
-        Buffers {
-            core,
+        let buffers = Buffers {
+            core: core(),
             ops,
             inputs: inputs.ptr,
             input_capacity: inputs.cap,
             outputs,
             output_capacity,
             taken: AtomicBool::new(false),
-        }
+        };
+        debug_assert!(
+            buffers.ops.has_gaps() || buffers.core.min_successes == buffers.core.n,
+            "outputs without gaps need every element to succeed"
+        );
+        buffers
     }
 
     /// The outputs, when every element ran (`done`, never stopped): `n` slots of the map's
@@ -1021,23 +1032,28 @@ pub(crate) enum Started<F> {
 }
 
 /// Runs a map on the fast path (see the module's documentation): its `inputs` and the
-/// operations of their types.
+/// operations of their types, and its `core` (made on the way), inside the map's `span`
+/// (entered by the caller).
 ///
 /// The map starts when this is called (the caller's elements run inline now, when the work is
 /// known to be quick: a small map ends here). The future of a map that runs on holds only the
 /// shared buffers; call this only where that future is awaited at once.
+///
+/// The future comes back boxed, in the type every layer above returns as it is: a small map's
+/// outcome is then written once, where the caller keeps it, not copied at each layer.
 pub(crate) fn run(
     runtime: &crate::runtime::RuntimeInner,
-    mut core: Core,
+    core: impl FnOnce() -> Core,
     ops: Box<dyn ElementOps>,
     inputs: RawVec,
     cancel: Option<tokio_util::sync::CancellationToken>,
     started_at: Instant,
-) -> Started<impl std::future::Future<Output = Outcome>> {
-    let pace = inline::pace_of(core.kind);
-    core.known_quick = pace.is_some();
+    span: &tracing::Span,
+) -> Started<BoxFuture<'static, Outcome>> {
+    let pace = inline::pace_of(ops.kind());
     let quick = pace.map(|pace| pace.mean);
     let mut buffers = Buffers::new(core, ops, inputs);
+    buffers.core.known_quick = pace.is_some();
     // A map cancelled before it starts goes the long way, which sees the cancellation.
     let cancelled = cancel.as_ref().is_some_and(|c| c.is_cancelled());
     if let Some(pace) =
@@ -1064,7 +1080,9 @@ pub(crate) fn run(
         pool.submit(&job, copies);
     }
     drop(job);
-    Started::Running(finish(buffers, cancel, started_at))
+    Started::Running(Box::pin(
+        finish(buffers, cancel, started_at).instrument(span.clone()),
+    ))
 }
 
 /// Runs a whole map of work known to be quick on its caller, as one chunk, when the chunk

@@ -21,7 +21,9 @@
 //! [`Runtime::run_task`]: crate::Runtime::run_task
 
 use std::any::TypeId;
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -116,15 +118,40 @@ impl Pace {
     }
 }
 
+/// Bumped (under the record's lock) whenever what [`pace_of`] reports may have changed, so that
+/// a thread can keep its last answer without taking the lock.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's last answer of [`pace_of`]: the generation it was read at, the kind, and
+    /// the pace. One entry is enough for the repeated calls of one kind that it is for.
+    static LAST_PACE: Cell<Option<(u64, TypeId, Option<Pace>)>> = const { Cell::new(None) };
+}
+
 /// The pace of the kind of work `kind`, when its calls run inline.
+///
+/// Every map asks, so a thread keeps its last answer for as long as the record is unchanged:
+/// an atomic load instead of a lock that every thread shares.
 pub(crate) fn pace_of(kind: TypeId) -> Option<Pace> {
-    lock(kinds())
+    let generation = GENERATION.load(Ordering::Acquire);
+    if let Some((seen, last, pace)) = LAST_PACE.get() {
+        if seen == generation && last == kind {
+            return pace;
+        }
+    }
+    let kinds = lock(kinds());
+    // Read under the lock, which every change holds while it bumps the generation.
+    let generation = GENERATION.load(Ordering::Relaxed);
+    let pace = kinds
         .get(&kind)
         .filter(|k| k.quick_seen && k.strikes < STRIKES)
         .map(|k| Pace {
             mean: k.mean,
             struck: k.strikes > 0,
-        })
+        });
+    drop(kinds);
+    LAST_PACE.set(Some((generation, kind, pace)));
+    pace
 }
 
 /// Records how long a call of `W` took.
@@ -155,6 +182,7 @@ pub(crate) fn record_kind(kind: TypeId, took: Duration) {
         entry.strikes = entry.strikes.saturating_add(1);
         entry.quick_run = 0;
     }
+    GENERATION.fetch_add(1, Ordering::Release);
 }
 
 /// Runs every attempt of one call of `work` on this thread, as the engine would: up to
@@ -261,6 +289,31 @@ mod tests {
         assert!(pace_of(kind).is_some_and(|p| p.mean == mean && !p.struck));
         record::<Kind>(SLOW);
         assert!(pace_of(kind).is_some_and(|p| p.struck));
+    }
+
+    #[test]
+    fn a_thread_sees_what_another_records_after_it_last_asked() {
+        struct Shared;
+        struct Other;
+        let kind = TypeId::of::<Shared>();
+        record::<Shared>(QUICK);
+        // This thread's answer is kept, and asking of another kind does not confuse it.
+        assert!(pace_of(kind).is_some_and(|p| p.mean == QUICK));
+        assert!(pace_of(TypeId::of::<Other>()).is_none());
+        assert!(pace_of(kind).is_some_and(|p| p.mean == QUICK));
+        // Another thread records a new mean, then enough strikes to make the kind slow.
+        std::thread::spawn(|| record::<Shared>(2 * QUICK))
+            .join()
+            .unwrap();
+        assert!(pace_of(kind).is_some_and(|p| p.mean == 2 * QUICK && !p.struck));
+        std::thread::spawn(|| {
+            for _ in 0..STRIKES {
+                record::<Shared>(SLOW);
+            }
+        })
+        .join()
+        .unwrap();
+        assert!(pace_of(kind).is_none(), "slow for good");
     }
 
     #[test]

@@ -131,7 +131,7 @@ where
 
 /// An erased map's outcome, with slots of `Option<O>`.
 /// SAFETY: the slots are `Option<O>`s.
-unsafe fn outcome_of<O>(result: Result<RawVec, MapError>, report: MapReport) -> MapOutcome<O> {
+unsafe fn outcome_of<O>((result, report): fast::Outcome) -> MapOutcome<O> {
     MapOutcome {
         result: result.map(|slots| slots.into_vec::<Option<O>>()),
         report,
@@ -144,7 +144,7 @@ pub type AllOutcome<O> = (Result<Vec<O>, MapError>, MapReport);
 
 /// An erased map's outcome, with slots of `O`.
 /// SAFETY: the slots are `O`s.
-unsafe fn all_of<O>(result: Result<RawVec, MapError>, report: MapReport) -> AllOutcome<O> {
+unsafe fn all_of<O>((result, report): fast::Outcome) -> AllOutcome<O> {
     (result.map(|slots| slots.into_vec::<O>()), report)
 }
 
@@ -165,6 +165,34 @@ struct Start<'a> {
     options: RunOptions,
 }
 
+impl ErasedRun<'_> {
+    /// Polls the map, and gives its outcome as `then` makes it. The outcome goes straight from
+    /// where the engine left it into `then`: a small map's outcome (a few hundred bytes) is
+    /// not copied through another layer first.
+    ///
+    /// SAFETY: `then` may rely only on what the engine guarantees of the outcome (see
+    /// `MapFuture::new`).
+    unsafe fn poll_then<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        then: unsafe fn(fast::Outcome) -> T,
+    ) -> std::task::Poll<T> {
+        if let ErasedRun::Start(start) = self {
+            let Some(start) = start.take() else {
+                panic!("a map's future polled after it ended");
+            };
+            match start_erased(start) {
+                fast::Started::Done(outcome) => return std::task::Poll::Ready(then(outcome)),
+                fast::Started::Running(run) => *self = ErasedRun::Running(run),
+            }
+        }
+        match self {
+            ErasedRun::Running(run) => run.as_mut().poll(cx).map(|outcome| then(outcome)),
+            ErasedRun::Start(_) => unreachable!("started above"),
+        }
+    }
+}
+
 impl std::future::Future for ErasedRun<'_> {
     type Output = fast::Outcome;
 
@@ -172,19 +200,11 @@ impl std::future::Future for ErasedRun<'_> {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<fast::Outcome> {
-        if let ErasedRun::Start(start) = &mut *self {
-            let Some(start) = start.take() else {
-                panic!("a map's future polled after it ended");
-            };
-            match start_erased(start) {
-                fast::Started::Done(outcome) => return std::task::Poll::Ready(outcome),
-                fast::Started::Running(run) => *self = ErasedRun::Running(run),
-            }
+        fn same(outcome: fast::Outcome) -> fast::Outcome {
+            outcome
         }
-        match &mut *self {
-            ErasedRun::Running(run) => run.as_mut().poll(cx),
-            ErasedRun::Start(_) => unreachable!("started above"),
-        }
+        // SAFETY: `same` assumes nothing of the outcome.
+        unsafe { self.poll_then(cx, same) }
     }
 }
 
@@ -195,15 +215,12 @@ impl std::future::Future for ErasedRun<'_> {
 #[must_use = "a map does nothing unless awaited"]
 pub struct MapFuture<'a, T> {
     run: ErasedRun<'a>,
-    typed: unsafe fn(Result<RawVec, MapError>, MapReport) -> T,
+    typed: unsafe fn(fast::Outcome) -> T,
 }
 
 impl<'a, T> MapFuture<'a, T> {
     /// SAFETY: `typed` reads the slots of the form that `run` writes.
-    unsafe fn new(
-        run: ErasedRun<'a>,
-        typed: unsafe fn(Result<RawVec, MapError>, MapReport) -> T,
-    ) -> MapFuture<'a, T> {
+    unsafe fn new(run: ErasedRun<'a>, typed: unsafe fn(fast::Outcome) -> T) -> MapFuture<'a, T> {
         MapFuture { run, typed }
     }
 }
@@ -215,9 +232,9 @@ impl<T> std::future::Future for MapFuture<'_, T> {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<T> {
-        let (result, report) = std::task::ready!(std::pin::Pin::new(&mut self.run).poll(cx));
+        let this = &mut *self;
         // SAFETY: see `MapFuture::new`.
-        std::task::Poll::Ready(unsafe { (self.typed)(result, report) })
+        unsafe { this.run.poll_then(cx, this.typed) }
     }
 }
 
@@ -284,7 +301,7 @@ fn start_erased(start: Start<'_>) -> fast::Started<BoxFuture<'_, fast::Outcome>>
         (!whole || min_successes == n) && takes_fast_path(runtime, spec, elements.ops(), &options);
     let (inputs, ops) = elements.into_parts();
     if fast {
-        return match run_fast(
+        return run_fast(
             runtime,
             spec,
             min_successes,
@@ -292,10 +309,7 @@ fn start_erased(start: Start<'_>) -> fast::Started<BoxFuture<'_, fast::Outcome>>
             ops,
             options,
             started_at,
-        ) {
-            fast::Started::Done(outcome) => fast::Started::Done(outcome),
-            fast::Started::Running(end) => fast::Started::Running(Box::pin(end)),
-        };
+        );
     }
     // Everything else runs on the general engine, on boxed elements.
     // SAFETY: `inputs` holds the values `ops` knows.
@@ -359,7 +373,7 @@ fn run_fast(
     ops: Box<dyn ElementOps>,
     options: RunOptions,
     started_at: Instant,
-) -> fast::Started<impl std::future::Future<Output = fast::Outcome>> {
+) -> fast::Started<BoxFuture<'static, fast::Outcome>> {
     let n = inputs.len;
     let span = tracing::info_span!(
         "map",
@@ -368,23 +382,32 @@ fn run_fast(
         min_successes,
         concurrency = spec.concurrency
     );
-    let core = fast::Core::new(
-        n,
-        if spec.concurrency == 0 {
-            n
-        } else {
-            spec.concurrency
-        },
-        min_successes,
-        spec.retries,
-        spec.name.clone(),
-        span.clone(),
-        ops.kind(),
-    );
-    match span.in_scope(|| fast::run(runtime, core, ops, inputs, options.cancel, started_at)) {
-        fast::Started::Done(outcome) => fast::Started::Done(outcome),
-        fast::Started::Running(end) => fast::Started::Running(end.instrument(span)),
-    }
+    let kind = ops.kind();
+    let core = || {
+        fast::Core::new(
+            n,
+            if spec.concurrency == 0 {
+                n
+            } else {
+                spec.concurrency
+            },
+            min_successes,
+            spec.retries,
+            spec.name.clone(),
+            span.clone(),
+            kind,
+        )
+    };
+    let _in_span = span.enter();
+    fast::run(
+        runtime,
+        core,
+        ops,
+        inputs,
+        options.cancel,
+        started_at,
+        &span,
+    )
 }
 
 /// The general engine: the driver, on boxed elements. Not generic, so that it is compiled
@@ -501,7 +524,7 @@ async fn task_on_engine<O>(
     let kind = input.ops().kind();
     let (result, report) = run_erased(runtime, &spec, input, options).await;
     // SAFETY: the slots of `TypedOps<_, _, Optional>` over work whose output is `O`.
-    let outcome = unsafe { outcome_of::<O>(result, report) };
+    let outcome = unsafe { outcome_of::<O>((result, report)) };
     if call.plain {
         if let Some(element) = outcome.report.elements.first() {
             if element.attempts > 0 {

@@ -10,6 +10,7 @@ mod failing;
 mod outputs;
 mod panics;
 mod props;
+mod reports;
 mod retries;
 mod task;
 mod timeouts;
