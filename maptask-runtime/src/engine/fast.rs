@@ -954,7 +954,7 @@ impl RunChunk for Buffers {
         // SAFETY: the drainer claimed `range` (see `Buffers` for what each place holds).
         unsafe {
             self.ops
-                .run_chunk(core, self.inputs, self.outputs, range, traced, local);
+                .run_chunk(core, self.inputs, self.outputs, range, traced, false, local);
         }
     }
 
@@ -1103,7 +1103,18 @@ fn solo(buffers: &mut Buffers, pace: inline::Pace, started_at: Instant) -> Outco
     let traced = super::blocking::debug_spans_enabled();
     {
         let _quiet = panics::InElement::enter();
-        buffers.run_chunk(&buffers.core, 0..n, traced, &mut local);
+        // SAFETY: the caller claimed every element above, and nobody else holds the buffers.
+        unsafe {
+            buffers.ops.run_chunk(
+                &buffers.core,
+                buffers.inputs,
+                buffers.outputs,
+                0..n,
+                traced,
+                true,
+                &mut local,
+            );
+        }
     }
     let now = Instant::now();
     // The chunk starts with the map, as the caller's first chunk does.

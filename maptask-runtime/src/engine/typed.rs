@@ -13,7 +13,7 @@ use std::mem::ManuallyDrop;
 use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 
-use maptask_core::Execution;
+use maptask_core::{Execution, TaskError};
 
 use super::erased::{AnyOutput, ErasedInput, ErasedWork};
 use super::fast::{ChunkEnd, Core, Form};
@@ -116,7 +116,10 @@ pub(crate) trait ElementOps: Send + Sync + 'static {
 
     /// Runs the elements of `range` in order, stopping before an element once the map is
     /// closed; sets `local.ran` and `local.written`, and keeps retried failures in `local`.
+    /// `alone`: this thread runs the whole map (see `fast::solo`), so only its own failures can
+    /// close it, and the map is looked at only after one.
     /// SAFETY: this thread claimed `range`, whose places hold inputs.
+    #[allow(clippy::too_many_arguments)]
     unsafe fn run_chunk(
         &self,
         core: &Core,
@@ -124,6 +127,7 @@ pub(crate) trait ElementOps: Send + Sync + 'static {
         slots: *mut u8,
         range: Range<usize>,
         traced: bool,
+        alone: bool,
         local: &mut ChunkEnd,
     );
     /// Drops the inputs at `range`. SAFETY: they hold inputs that nothing uses afterwards.
@@ -207,6 +211,7 @@ where
         slots: *mut u8,
         range: Range<usize>,
         traced: bool,
+        alone: bool,
         local: &mut ChunkEnd,
     ) {
         let inputs = inputs.cast::<I>();
@@ -215,22 +220,52 @@ where
         let mut gap_at_end = false;
         // Read once: the work's calls may write memory, so a field would be read per element.
         let straight = core.retries == 0 && !traced;
+        if straight && alone {
+            // The common case of a map run by its caller: one attempt, no span, and nobody
+            // else to close the map, so that an element that succeeds costs its call and its
+            // store only (a loop the compiler can vectorize when the call is trivial).
+            while i < range.end {
+                // SAFETY: as below.
+                let input = inputs.add(i).read();
+                let failure = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    self.work.call_blocking(input)
+                })) {
+                    Ok(Ok(output)) => {
+                        slots.add(i).write(F::ok(output));
+                        i += 1;
+                        continue;
+                    }
+                    Ok(Err(error)) => Ok(error),
+                    Err(payload) => Err(payload),
+                };
+                self.first_attempt_failed(core, local, i, failure);
+                i += 1;
+                let Some(gap) = F::gap() else {
+                    // No gaps: this failure stopped the map (see `Whole`).
+                    gap_at_end = true;
+                    break;
+                };
+                slots.add(i - 1).write(gap);
+                if core.is_closed() {
+                    break;
+                }
+            }
+        }
         while i < range.end && !core.is_closed() {
             // SAFETY: this thread claimed `range`; each index's input is moved out once, and
             // its output written once, after (they may share the place).
             let input = inputs.add(i).read();
             let output = if straight {
-                // The common case, kept straight: one attempt, no span.
+                // One attempt, no span.
                 match std::panic::catch_unwind(AssertUnwindSafe(|| self.work.call_blocking(input)))
                 {
                     Ok(Ok(output)) => Some(output),
                     Ok(Err(error)) => {
-                        core.attempt_failed(local, i, 1, error, false);
+                        self.first_attempt_failed(core, local, i, Ok(error));
                         None
                     }
                     Err(payload) => {
-                        let error = panics::element_panicked(&core.name, i, 1, payload.as_ref());
-                        core.attempt_failed(local, i, 1, error, false);
+                        self.first_attempt_failed(core, local, i, Err(payload));
                         None
                     }
                 }
@@ -326,6 +361,24 @@ where
     W: Work<I>,
     F: Form<W::Output>,
 {
+    /// The only attempt of element `index` failed (`Ok(error)`) or panicked (`Err(payload)`):
+    /// recorded as final.
+    #[cold]
+    #[inline(never)]
+    fn first_attempt_failed(
+        &self,
+        core: &Core,
+        local: &mut ChunkEnd,
+        index: usize,
+        failure: Result<TaskError, Box<dyn std::any::Any + Send>>,
+    ) {
+        let error = match failure {
+            Ok(error) => error,
+            Err(payload) => panics::element_panicked(&core.name, index, 1, payload.as_ref()),
+        };
+        core.attempt_failed(local, index, 1, error, false);
+    }
+
     /// Runs the attempts of element `index` from attempt `first`: retries at once on this
     /// thread.
     fn run_element(
