@@ -910,8 +910,11 @@ where
 /// the order they came (a stable sort; the list is nearly sorted already).
 pub(crate) fn group_errors(mut errors: Vec<(usize, TaskError)>) -> Vec<ElementErrors> {
     errors.sort_by_key(|(index, _)| *index);
-    let count = errors.len();
-    super::fast::group_in_order(errors.into_iter(), count)
+    let mut grouped = Vec::with_capacity(errors.len());
+    for (index, error) in errors {
+        super::fast::add_error(&mut grouped, index, error);
+    }
+    grouped
 }
 
 #[cfg(test)]

@@ -100,7 +100,7 @@ struct Record {
     verdict: Option<MapStatus>,
     chunks: Vec<ChunkLine>,
     exceptions: Vec<Vec<Exception>>,
-    errors: Vec<Vec<(usize, TaskError)>>,
+    errors: Vec<Vec<ElementErrors>>,
     failed: usize,
 }
 
@@ -162,13 +162,32 @@ pub(crate) struct ChunkEnd {
     pub(crate) ran: usize,
     /// Leading elements of the chunk whose place in the output buffer holds a value.
     pub(crate) written: usize,
-    errors: Vec<(usize, TaskError)>,
+    /// Errors grouped by element as they come (an element's attempts run in a row on one
+    /// thread), so that the map's end only concatenates the segments.
+    errors: Vec<ElementErrors>,
     exceptions: Vec<Exception>,
     /// The chunk is counted in `Claims::slow`.
     tracked: bool,
 }
 
+/// Adds an error of element `index` to errors grouped by element, given in index order (and
+/// attempt order per index): after the element's earlier errors, or as a new group.
+pub(crate) fn add_error(grouped: &mut Vec<ElementErrors>, index: usize, error: TaskError) {
+    match grouped.last_mut() {
+        Some(last) if last.index == index => last.errors.push(error),
+        _ => grouped.push(ElementErrors {
+            index,
+            errors: vec![error],
+        }),
+    }
+}
+
 impl ChunkEnd {
+    /// Keeps an error of element `index`, after its earlier ones.
+    fn keep_error(&mut self, index: usize, error: TaskError) {
+        add_error(&mut self.errors, index, error);
+    }
+
     /// Moves what was kept into the record, as a segment each: what an element did is
     /// reported even when the map stopped after it. At a chunk's end (`ended`), room is made
     /// for as many entries as this chunk had, since the next one likely fails as often;
@@ -320,7 +339,7 @@ impl Core {
             if self.is_closed() {
                 return false;
             }
-            local.errors.push((index, error));
+            local.keep_error(index, error);
             return true;
         }
         let mut claims = lock(&self.claims);
@@ -330,7 +349,7 @@ impl Core {
         let record = &mut claims.record;
         // After this element's earlier attempts (and the elements before it in the chunk):
         // errors stay in attempt order, segments in index order.
-        local.errors.push((index, error));
+        local.keep_error(index, error);
         local.exceptions.push(Exception {
             index,
             attempts: attempt,
@@ -659,7 +678,7 @@ impl Core {
         let mut exceptions = exceptions;
         exceptions.sort_unstable_by_key(|segment| segment.first().map_or(0, |e| e.index));
         let mut errors = errors;
-        errors.sort_unstable_by_key(|segment| segment.first().map_or(0, |e| e.0));
+        errors.sort_unstable_by_key(|segment| segment.first().map_or(0, |e| e.index));
         // Sized once: at most two runs per exception and four per chunk line, plus the two
         // after the lines.
         let runs = 2 * exceptions.iter().map(Vec::len).sum::<usize>() + 4 * chunks.len() + 2;
@@ -713,12 +732,19 @@ impl Core {
         }
         builder.fill(at..claimed.max(at), running, Duration::ZERO);
         builder.fill(claimed.max(at)..self.n, not_started, Duration::ZERO);
-        let count = errors.iter().map(Vec::len).sum();
-        (
-            builder.reports,
-            group_in_order(errors.into_iter().flatten(), count),
-            last_end,
-        )
+        // One list (moved, not copied, when there is one segment or none). An element's
+        // errors are never split between segments: a segment is handed in after an element's
+        // last error, or at its chunk's end.
+        let errors = if errors.len() <= 1 {
+            errors.into_iter().next().unwrap_or_default()
+        } else {
+            let mut all = Vec::with_capacity(errors.iter().map(Vec::len).sum());
+            for segment in errors {
+                all.extend(segment);
+            }
+            all
+        };
+        (builder.reports, errors, last_end)
     }
 }
 
@@ -729,25 +755,6 @@ fn first_chunk(budget: Duration, mean: Duration) -> usize {
     usize::try_from(budget.as_nanos() / 4 / per)
         .unwrap_or(MAX_CHUNK)
         .clamp(1, MAX_CHUNK)
-}
-
-/// Groups errors given in index order (attempt order per index) by element.
-/// `count` errors, so at most as many groups.
-pub(crate) fn group_in_order(
-    errors: impl Iterator<Item = (usize, TaskError)>,
-    count: usize,
-) -> Vec<ElementErrors> {
-    let mut grouped: Vec<ElementErrors> = Vec::with_capacity(count);
-    for (index, error) in errors {
-        match grouped.last_mut() {
-            Some(last) if last.index == index => last.errors.push(error),
-            _ => grouped.push(ElementErrors {
-                index,
-                errors: vec![error],
-            }),
-        }
-    }
-    grouped
 }
 
 /// Builds element reports run by run, with the exceptions laid over them.
