@@ -1146,7 +1146,8 @@ fn goals(report: &serde_json::Map<String, Value>) -> Value {
     Value::Array(out)
 }
 
-/// `--profile VARIANT N C REPS`: runs one variant of scenario 1 (or `flaky`, scenario 5) `REPS`
+/// `--profile VARIANT N C REPS`: runs one variant of scenario 1 (or `flaky` or `noop_retries1`,
+/// scenario 5) `REPS`
 /// times and nothing else, for `perf record` or `valgrind --tool=callgrind`.
 fn profile(args: &[String]) {
     let variant = args.first().cloned().unwrap_or_else(|| "map_task".into());
@@ -1209,6 +1210,11 @@ fn profile(args: &[String]) {
                         .expect("ok"),
                     "floor_spawn" => floor_spawn(xs, c, |x| async move { noop(x) }).await,
                     "floor_buffer" => floor_buffer(xs, c, |x| async move { noop(x) }).await,
+                    "noop_retries1" => map_task!(noop, retries = 1)
+                        .with_concurrency(c)
+                        .call(xs)
+                        .await
+                        .expect("ok"),
                     "flaky" => {
                         reset_seen(n);
                         map_task!(flaky, retries = 1)

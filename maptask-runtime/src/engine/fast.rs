@@ -961,7 +961,7 @@ impl RunChunk for Buffers {
         // SAFETY: the drainer claimed `range` (see `Buffers` for what each place holds).
         unsafe {
             self.ops
-                .run_chunk(core, self.inputs, self.outputs, range, traced, false, local);
+                .run_chunk(core, self.inputs, self.outputs, range, traced, local);
         }
     }
 
@@ -1112,13 +1112,12 @@ fn solo(buffers: &mut Buffers, pace: inline::Pace, started_at: Instant) -> Outco
         let _quiet = panics::InElement::enter();
         // SAFETY: the caller claimed every element above, and nobody else holds the buffers.
         unsafe {
-            buffers.ops.run_chunk(
+            buffers.ops.run_alone(
                 &buffers.core,
                 buffers.inputs,
                 buffers.outputs,
                 0..n,
                 traced,
-                true,
                 &mut local,
             );
         }

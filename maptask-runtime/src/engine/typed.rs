@@ -116,10 +116,7 @@ pub(crate) trait ElementOps: Send + Sync + 'static {
 
     /// Runs the elements of `range` in order, stopping before an element once the map is
     /// closed; sets `local.ran` and `local.written`, and keeps retried failures in `local`.
-    /// `alone`: this thread runs the whole map (see `fast::solo`), so only its own failures can
-    /// close it, and the map is looked at only after one.
     /// SAFETY: this thread claimed `range`, whose places hold inputs.
-    #[allow(clippy::too_many_arguments)]
     unsafe fn run_chunk(
         &self,
         core: &Core,
@@ -127,7 +124,19 @@ pub(crate) trait ElementOps: Send + Sync + 'static {
         slots: *mut u8,
         range: Range<usize>,
         traced: bool,
-        alone: bool,
+        local: &mut ChunkEnd,
+    );
+    /// Like [`run_chunk`](Self::run_chunk), for a thread that runs the whole map (see
+    /// `fast::solo`): only its own failures can close the map, so the map is looked at only
+    /// after one. A separate method, so that the general loop's code stays as it is.
+    /// SAFETY: as for `run_chunk`.
+    unsafe fn run_alone(
+        &self,
+        core: &Core,
+        inputs: *mut u8,
+        slots: *mut u8,
+        range: Range<usize>,
+        traced: bool,
         local: &mut ChunkEnd,
     );
     /// Drops the inputs at `range`. SAFETY: they hold inputs that nothing uses afterwards.
@@ -211,7 +220,6 @@ where
         slots: *mut u8,
         range: Range<usize>,
         traced: bool,
-        alone: bool,
         local: &mut ChunkEnd,
     ) {
         let inputs = inputs.cast::<I>();
@@ -220,52 +228,22 @@ where
         let mut gap_at_end = false;
         // Read once: the work's calls may write memory, so a field would be read per element.
         let straight = core.retries == 0 && !traced;
-        if straight && alone {
-            // The common case of a map run by its caller: one attempt, no span, and nobody
-            // else to close the map, so that an element that succeeds costs its call and its
-            // store only (a loop the compiler can vectorize when the call is trivial).
-            while i < range.end {
-                // SAFETY: as below.
-                let input = inputs.add(i).read();
-                let failure = match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    self.work.call_blocking(input)
-                })) {
-                    Ok(Ok(output)) => {
-                        slots.add(i).write(F::ok(output));
-                        i += 1;
-                        continue;
-                    }
-                    Ok(Err(error)) => Ok(error),
-                    Err(payload) => Err(payload),
-                };
-                self.first_attempt_failed(core, local, i, failure);
-                i += 1;
-                let Some(gap) = F::gap() else {
-                    // No gaps: this failure stopped the map (see `Whole`).
-                    gap_at_end = true;
-                    break;
-                };
-                slots.add(i - 1).write(gap);
-                if core.is_closed() {
-                    break;
-                }
-            }
-        }
         while i < range.end && !core.is_closed() {
             // SAFETY: this thread claimed `range`; each index's input is moved out once, and
             // its output written once, after (they may share the place).
             let input = inputs.add(i).read();
             let output = if straight {
-                // One attempt, no span.
+                // The common case, kept straight: one attempt, no span.
                 match std::panic::catch_unwind(AssertUnwindSafe(|| self.work.call_blocking(input)))
                 {
                     Ok(Ok(output)) => Some(output),
                     Ok(Err(error)) => {
-                        self.first_attempt_failed(core, local, i, Ok(error));
+                        core.attempt_failed(local, i, 1, error, false);
                         None
                     }
                     Err(payload) => {
-                        self.first_attempt_failed(core, local, i, Err(payload));
+                        let error = panics::element_panicked(&core.name, i, 1, payload.as_ref());
+                        core.attempt_failed(local, i, 1, error, false);
                         None
                     }
                 }
@@ -293,6 +271,59 @@ where
         local.written = ran - usize::from(gap_at_end);
         // The map stopped: the rest of the chunk never runs. Each input is dropped before a
         // gap is written over it.
+        drop_range(inputs, i..range.end);
+        self.write_gaps(slots.cast(), i..range.end);
+    }
+
+    unsafe fn run_alone(
+        &self,
+        core: &Core,
+        inputs: *mut u8,
+        slots: *mut u8,
+        range: Range<usize>,
+        traced: bool,
+        local: &mut ChunkEnd,
+    ) {
+        if core.retries > 0 || traced {
+            // Another attempt may follow, or a span: the general loop.
+            return self.run_chunk(core, inputs, slots, range, traced, local);
+        }
+        let inputs = inputs.cast::<I>();
+        let slots = slots.cast::<F::Slot>();
+        let mut i = range.start;
+        let mut gap_at_end = false;
+        // An element that succeeds costs its call and its store: a loop the compiler
+        // vectorizes when the call is trivial.
+        while i < range.end {
+            // SAFETY: as in `run_chunk`.
+            let input = inputs.add(i).read();
+            let failure =
+                match std::panic::catch_unwind(AssertUnwindSafe(|| self.work.call_blocking(input)))
+                {
+                    Ok(Ok(output)) => {
+                        slots.add(i).write(F::ok(output));
+                        i += 1;
+                        continue;
+                    }
+                    Ok(Err(error)) => Ok(error),
+                    Err(payload) => Err(payload),
+                };
+            self.only_attempt_failed(core, local, i, failure);
+            i += 1;
+            let Some(gap) = F::gap() else {
+                // No gaps: this failure stopped the map (see `Whole`).
+                gap_at_end = true;
+                break;
+            };
+            slots.add(i - 1).write(gap);
+            if core.is_closed() {
+                break;
+            }
+        }
+        let ran = i - range.start;
+        local.ran = ran;
+        local.written = ran - usize::from(gap_at_end);
+        // The map stopped: as in `run_chunk`.
         drop_range(inputs, i..range.end);
         self.write_gaps(slots.cast(), i..range.end);
     }
@@ -361,11 +392,10 @@ where
     W: Work<I>,
     F: Form<W::Output>,
 {
-    /// The only attempt of element `index` failed (`Ok(error)`) or panicked (`Err(payload)`):
-    /// recorded as final.
+    /// The only attempt of element `index` failed (`Ok(error)`) or panicked (`Err(payload)`).
     #[cold]
     #[inline(never)]
-    fn first_attempt_failed(
+    fn only_attempt_failed(
         &self,
         core: &Core,
         local: &mut ChunkEnd,
