@@ -428,11 +428,20 @@ where
             let last = attempt > retries;
             // One catch for the clone and the call: a panic in either fails the element for
             // good. (The chunk runs as element code already, see `drain_for`: neither reaches
-            // the panic hook, and nothing per element touches the thread-local mark.)
+            // the panic hook, and nothing per element touches the thread-local mark.) The
+            // output is stored from inside the catch: what comes out of it is small when the
+            // attempt succeeds, rather than the output moved through the catch's result.
+            let mut output = None;
             let mut call = || {
                 std::panic::catch_unwind(AssertUnwindSafe(|| {
                     let arg = if last { input.take() } else { input.clone() };
-                    arg.map(|arg| self.work.call_blocking(arg))
+                    match arg {
+                        Some(arg) => self.work.call_blocking(arg).map(|out| {
+                            output = Some(out);
+                            true
+                        }),
+                        None => Ok(false),
+                    }
                 }))
             };
             let caught = if traced {
@@ -441,9 +450,10 @@ where
                 call()
             };
             let result = match caught {
-                Ok(Some(result)) => result,
+                Ok(Ok(true)) => Ok(()),
                 // No input left: only the last attempt takes it, and none follows.
-                Ok(None) => return None,
+                Ok(Ok(false)) => return None,
+                Ok(Err(error)) => Err(error),
                 Err(payload) => Err(panics::element_panicked(
                     &core.name,
                     index,
@@ -452,11 +462,11 @@ where
                 )),
             };
             match result {
-                Ok(output) => {
+                Ok(()) => {
                     if attempt > 1 {
                         core.retried_ok(local, index, attempt);
                     }
-                    return Some(output);
+                    return output;
                 }
                 Err(error) => {
                     let will_retry = !error.is_permanent() && !last;
