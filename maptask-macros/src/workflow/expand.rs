@@ -195,11 +195,16 @@ fn run_graph(wf: &WorkflowFn<'_>, body: &Body, krate: &TokenStream) -> TokenStre
             Producer::Projection { of, index } => {
                 let of = &body.values[*of].local;
                 let index = syn::Index::from(*index);
+                // An element that cannot be shared is reported at its name.
+                let share = quote_spanned!(value.name.span()=> #private::node_output());
                 quote! {{
                     let __maptask_whole = ::core::clone::Clone::clone(&#of);
                     #private::node_value(async move {
                         let __maptask_tuple = __maptask_whole.await?;
-                        ::core::result::Result::Ok(__maptask_tuple.#index)
+                        ::core::result::Result::Ok(#private::Copyable::new(
+                            __maptask_tuple.#index,
+                            #share,
+                        ))
                     })
                 }}
             }
@@ -257,12 +262,23 @@ fn node(body: &Body, node: &Node, krate: &TokenStream) -> TokenStream {
         .collect();
     let dep_locals = node.deps.iter().map(|v| &body.values[*v].local);
     let dep_names = node.deps.iter().map(|v| &body.values[*v].name);
+    // A task or sub-workflow call keeps the values it uses, to make its inputs again for a
+    // retry (see `Rebuild`); a map clones its inputs.
+    let rebuilds = matches!(node.call, Call::Entity { .. });
     let call = match &node.call {
         Call::Entity { path, args, span } => {
             let signature = signature_macro(path);
             let inputs = braced(quote!(#(#args),*), *span);
+            let names = node.deps.iter().map(|v| &body.values[*v].name);
+            let again = quote!(move || (#(#private::Value::now(&#tmps),)*));
             quote! {
-                #signature! { krate = { #krate }, path = { #path }, inputs = #inputs }
+                #signature! {
+                    krate = { #krate },
+                    path = { #path },
+                    inputs = #inputs,
+                    values = { (#(#names,)*) },
+                    again = { #again }
+                }
             }
         }
         Call::Map {
@@ -287,14 +303,22 @@ fn node(body: &Body, node: &Node, krate: &TokenStream) -> TokenStream {
         Call::Entity { path, .. } | Call::Map { path, .. } => path,
     };
     let run = quote_spanned!(callee.span()=> #private::NodeCall::run);
+    let waits = tmps.iter().map(|tmp| {
+        if rebuilds {
+            quote!(::core::clone::Clone::clone(&#tmp).await?)
+        } else {
+            quote!(#tmp.await?)
+        }
+    });
     quote! {{
         #(let #tmps = ::core::clone::Clone::clone(&#dep_locals);)*
         let __maptask_ctx = ::core::clone::Clone::clone(&__maptask_ctx);
         #private::node_value(async move {
             #(
                 #[allow(unused_variables)]
-                let #dep_names = #tmps.await?;
+                let #dep_names = #waits;
             )*
+            #[allow(unused_variables)]
             let __maptask_call = #call;
             #run(__maptask_call, __maptask_ctx, #id, #overrides).await
         })
