@@ -50,8 +50,20 @@ pub trait NodeOutput: Clone + Send + Sync + 'static {}
 
 impl<T: Clone + Send + Sync + 'static> NodeOutput for T {}
 
-/// Checks, at the user's call, that a node's output can be shared.
-pub fn node_output<T: NodeOutput>() {}
+/// Checks, at the user's call, that a node's output can be shared, and returns how it is copied
+/// for each node that uses it. When the check fails, the result still has its type, so the
+/// failed bound is the only error.
+pub fn node_output<T: NodeOutput>() -> Share<T> {
+    crate::workflow::share_of()
+}
+
+/// Checks, at the user's `map_task!` in a workflow, that the mapped task's output can be shared,
+/// as [`node_output`] does for a task's, and returns how the map's output is copied.
+pub fn map_output<O: NodeOutput, T: Task<Output = O>, M, B, K: crate::Tolerance>(
+    _map: &MapTask<T, M, B, K>,
+) -> Share<K::Output<O>> {
+    K::share::<O>()
+}
 
 /// Converts the `Err` of a `Result<T, E>` task into a [`TaskError`], whatever `E` is.
 ///
@@ -195,8 +207,9 @@ pub mod error_kind {
 
 /// Workflow execution: contexts, node calls, shared values.
 pub use crate::workflow::{
-    call_as_task, completion, graph_node, join_nodes, node_value, ready_value, CallTuple,
-    MapNodeCall, NodeCall, Overrides, TaskNodeCall, Value, Workflow, WorkflowCtx, WorkflowNodeCall,
+    call_as_task, completion, graph_node, join_nodes, node_value, ready_value, task_node,
+    workflow_node, CallTuple, Copyable, MapNodeCall, NodeCall, Overrides, Rebuild, Remake, Share,
+    TaskNodeCall, Value, Workflow, WorkflowCtx, WorkflowNodeCall,
 };
 
 /// The graph model that `#[workflow]` describes itself with.

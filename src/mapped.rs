@@ -45,6 +45,9 @@ pub trait Tolerance: sealed::Sealed + Send + Sync + 'static {
     /// The future of [`Tolerance::run_on`]: the engine's own, not boxed again.
     #[doc(hidden)]
     type Run<'a, O: Send + 'static>: std::future::Future<Output = Ran<Self, O>> + Send + 'a;
+    /// How the map's output is copied for each node that uses it in a workflow.
+    #[doc(hidden)]
+    fn share<O: Clone + Send>() -> crate::workflow::Share<Self::Output<O>>;
 }
 
 /// Every element must succeed: the output is `Vec<T>`.
@@ -83,6 +86,10 @@ impl Tolerance for Strict {
     }
 
     type Run<'a, O: Send + 'static> = maptask_runtime::MapFuture<'a, Ran<Self, O>>;
+
+    fn share<O: Clone + Send>() -> crate::workflow::Share<Vec<O>> {
+        crate::workflow::share_of()
+    }
 }
 
 impl Tolerance for Tolerant {
@@ -113,6 +120,10 @@ impl Tolerance for Tolerant {
 
     type Run<'a, O: Send + 'static> =
         futures::future::Map<maptask_runtime::MapFuture<'a, MapOutcome<O>>, Split<O>>;
+
+    fn share<O: Clone + Send>() -> crate::workflow::Share<Vec<Option<O>>> {
+        crate::workflow::share_of()
+    }
 }
 
 /// A tolerant map's outcome as its result and report.

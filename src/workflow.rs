@@ -6,12 +6,15 @@
 //! failure, dropping (and so cancelling) the nodes still running.
 
 use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt, Shared};
 use maptask_core::{
-    ElementFailure, Graph, GraphNode, MapError, NodeFailure, NodeKind, Resources, Task, TaskError,
-    WorkflowError,
+    ElementFailure, Execution, Graph, GraphNode, MapError, NodeFailure, NodeKind, Resources, Task,
+    TaskError, WorkflowError,
 };
 use maptask_runtime::{RunOptions, Runtime};
 
@@ -86,29 +89,115 @@ pub struct Overrides {
     pub concurrency: Option<usize>,
 }
 
-/// A workflow value: the shared, eventually available output of a node or an input.
+/// How a value is copied for each node that uses it: its type's `clone`, as a function pointer.
+///
+/// Taken where the type is known to be `Clone` (by `node_output` at the user's call, or by
+/// [`ready_value`]), so that the code that shares values states no `Clone` bound of its own:
+/// an output that is not `Clone` is reported once, at that call, and nowhere else.
 #[doc(hidden)]
-pub type Value<T> = Shared<BoxFuture<'static, Result<T, WorkflowError>>>;
+pub struct Share<T>(fn(&T) -> T);
+
+impl<T> Clone for Share<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Share<T> {}
+
+/// `T`'s own `clone`.
+pub(crate) fn share_of<T: Clone>() -> Share<T> {
+    Share(T::clone)
+}
+
+/// A value with the function that copies it: `Clone` whatever `T` is, as the shared future
+/// that holds a node's output requires.
+#[doc(hidden)]
+pub struct Copyable<T> {
+    value: T,
+    share: Share<T>,
+}
+
+impl<T> Copyable<T> {
+    /// `value`, copied with `share`.
+    pub fn new(value: T, share: Share<T>) -> Self {
+        Copyable { value, share }
+    }
+}
+
+impl<T> Clone for Copyable<T> {
+    fn clone(&self) -> Self {
+        Copyable {
+            value: (self.share.0)(&self.value),
+            share: self.share,
+        }
+    }
+}
+
+/// A workflow value: the shared, eventually available output of a node or an input. Every
+/// node that awaits it gets its own copy.
+#[doc(hidden)]
+pub struct Value<T> {
+    shared: Shared<BoxFuture<'static, Result<Copyable<T>, WorkflowError>>>,
+}
+
+impl<T> Clone for Value<T> {
+    fn clone(&self) -> Self {
+        Value {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Value<T> {
+    /// A fresh copy of the value of a node that has completed with success, for another
+    /// attempt of a node that uses it (see [`Rebuild`]).
+    ///
+    /// # Panics
+    ///
+    /// If the value is not available yet or its node failed: a node makes its inputs again only
+    /// after every value it uses has arrived.
+    pub fn now(&self) -> T {
+        match self.shared.peek() {
+            Some(Ok(copy)) => copy.clone().value,
+            _ => panic!("maptask: a workflow value was used before it arrived"),
+        }
+    }
+}
+
+impl<T> Future for Value<T> {
+    type Output = Result<T, WorkflowError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.shared
+            .poll_unpin(cx)
+            .map(|result| result.map(|copy| copy.value))
+    }
+}
 
 /// An input or a constant: a value available at once.
 #[doc(hidden)]
 pub fn ready_value<T: Clone + Send + Sync + 'static>(value: T) -> Value<T> {
-    futures::future::ready(Ok(value)).boxed().shared()
+    let value = Copyable::new(value, share_of::<T>());
+    Value {
+        shared: futures::future::ready(Ok(value)).boxed().shared(),
+    }
 }
 
 /// A node's output, shared by its consumers.
 #[doc(hidden)]
 pub fn node_value<T, F>(future: F) -> Value<T>
 where
-    T: Clone + Send + Sync + 'static,
-    F: Future<Output = Result<T, WorkflowError>> + Send + 'static,
+    F: Future<Output = Result<Copyable<T>, WorkflowError>> + Send + 'static,
 {
-    future.boxed().shared()
+    Value {
+        shared: future.boxed().shared(),
+    }
 }
 
 /// A node's completion, whatever its output type, for joining every node.
 #[doc(hidden)]
-pub fn completion<T: Clone + Send + Sync + 'static>(
+pub fn completion<T: Send + Sync + 'static>(
     value: &Value<T>,
 ) -> BoxFuture<'static, Result<(), WorkflowError>> {
     let value = value.clone();
@@ -127,33 +216,127 @@ pub async fn join_nodes(
 #[doc(hidden)]
 pub trait NodeCall: Send + 'static {
     /// The node's output.
-    type Output: Clone + Send + Sync + 'static;
-    /// Runs the node as `node` in `ctx`.
+    type Output: Send + 'static;
+    /// Runs the node as `node` in `ctx`; its output comes with the function that copies it for
+    /// each consumer.
     fn run(
         self,
         ctx: WorkflowCtx,
         node: &'static str,
         overrides: Overrides,
-    ) -> BoxFuture<'static, Result<Self::Output, WorkflowError>>;
+    ) -> BoxFuture<'static, Result<Copyable<Self::Output>, WorkflowError>>;
+}
+
+/// How a task or sub-workflow node makes its inputs again, for another attempt: the code that
+/// made them from the values the node uses (`build`), applied to fresh copies of those values
+/// (`values`). So a retry needs no `Clone` of the inputs, only copies of the values, which
+/// each value's producer has checked; a value that is not `Clone` is reported there, once.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct Rebuild<G, F> {
+    values: G,
+    build: F,
+}
+
+/// Makes a node's inputs `I` again: implemented by [`Rebuild`].
+#[doc(hidden)]
+pub trait Remake<I>: Clone + Send + 'static {
+    /// Inputs made again, from fresh copies of the values they are made of.
+    fn remake(&self) -> I;
+}
+
+impl<I, D, G, F> Remake<I> for Rebuild<G, F>
+where
+    G: Fn() -> D + Clone + Send + 'static,
+    F: Fn(D) -> I + Clone + Send + 'static,
+{
+    fn remake(&self) -> I {
+        (self.build)((self.values)())
+    }
+}
+
+/// A task node's inputs as the engine takes them: cloning them makes them again (see
+/// [`Rebuild`]), so the engine's attempts need no `Clone` of the inputs themselves.
+pub(crate) struct NodeInputs<I, R> {
+    pub(crate) value: I,
+    again: R,
+}
+
+impl<I, R: Remake<I>> Clone for NodeInputs<I, R> {
+    fn clone(&self) -> Self {
+        NodeInputs {
+            value: self.again.remake(),
+            again: self.again.clone(),
+        }
+    }
+}
+
+/// The [`Work`](maptask_runtime::Work) of a task node: task `T` on [`NodeInputs`].
+pub(crate) struct NodeWork<T>(PhantomData<fn() -> T>);
+
+impl<T> NodeWork<T> {
+    pub(crate) const fn new() -> Self {
+        NodeWork(PhantomData)
+    }
+}
+
+impl<T: Task, R: Remake<T::Inputs>> maptask_runtime::Work<NodeInputs<T::Inputs, R>>
+    for NodeWork<T>
+{
+    type Output = T::Output;
+
+    fn execution(&self) -> Execution {
+        T::EXECUTION
+    }
+
+    fn call(
+        &self,
+        input: NodeInputs<T::Inputs, R>,
+    ) -> impl Future<Output = Result<T::Output, TaskError>> + Send + 'static {
+        T::call(input.value)
+    }
+
+    fn call_blocking(&self, input: NodeInputs<T::Inputs, R>) -> Result<T::Output, TaskError> {
+        T::call_blocking(input.value)
+    }
 }
 
 /// A task node: one call through the engine's attempt machinery (retries, timeout, panics).
 #[doc(hidden)]
-pub struct TaskNodeCall<T: Task> {
+pub struct TaskNodeCall<T: Task, R> {
     inputs: T::Inputs,
+    again: R,
+    share: Share<T::Output>,
 }
 
-impl<T: Task> TaskNodeCall<T> {
-    pub fn new(inputs: T::Inputs) -> Self {
-        TaskNodeCall { inputs }
+/// A call of task `T` in a workflow: its inputs are `build(values)`, made again for a retry
+/// from `again()`, fresh copies of the values; its output is copied with `share`.
+#[doc(hidden)]
+pub fn task_node<T, D, G, F>(
+    values: D,
+    again: G,
+    build: F,
+    share: Share<T::Output>,
+) -> TaskNodeCall<T, Rebuild<G, F>>
+where
+    T: Task,
+    G: Fn() -> D,
+    F: Fn(D) -> T::Inputs,
+{
+    TaskNodeCall {
+        inputs: build(values),
+        again: Rebuild {
+            values: again,
+            build,
+        },
+        share,
     }
 }
 
-impl<T> NodeCall for TaskNodeCall<T>
+impl<T, R> NodeCall for TaskNodeCall<T, R>
 where
     T: Task,
-    T::Inputs: Clone,
-    T::Output: Clone + Sync,
+    R: Remake<T::Inputs>,
 {
     type Output = T::Output;
 
@@ -162,20 +345,26 @@ where
         ctx: WorkflowCtx,
         node: &'static str,
         overrides: Overrides,
-    ) -> BoxFuture<'static, Result<T::Output, WorkflowError>> {
+    ) -> BoxFuture<'static, Result<Copyable<T::Output>, WorkflowError>> {
+        let share = self.share;
+        let inputs = NodeInputs {
+            value: self.inputs,
+            again: self.again,
+        };
         async move {
             let retries = overrides.retries.unwrap_or(T::METADATA.retries);
             let timeout = overrides.timeout.or(T::METADATA.timeout);
             // Through the cache when `T` is cached (`crate::cached`), else a plain call.
-            crate::cached::run_task_node::<T>(
+            crate::cached::run_task_node::<T, R>(
                 &ctx.runtime,
                 node,
                 retries,
                 timeout,
-                self.inputs,
+                inputs,
                 ctx.options.clone(),
             )
             .await
+            .map(|output| Copyable::new(output, share))
             .map_err(|failure| ctx.fail(node, T::NAME, NodeFailure::Task(failure)))
         }
         .boxed()
@@ -184,25 +373,44 @@ where
 
 /// A sub-workflow node: runs the sub-workflow's graph on the same runtime.
 #[doc(hidden)]
-pub struct WorkflowNodeCall<W: Workflow> {
+pub struct WorkflowNodeCall<W: Workflow, R> {
     inputs: W::Inputs,
+    again: R,
+    share: Share<W::Output>,
 }
 
-impl<W: Workflow> WorkflowNodeCall<W> {
-    pub fn new(inputs: W::Inputs) -> Self {
-        WorkflowNodeCall { inputs }
+/// A call of sub-workflow `W`, as [`task_node`] for a task.
+#[doc(hidden)]
+pub fn workflow_node<W, D, G, F>(
+    values: D,
+    again: G,
+    build: F,
+    share: Share<W::Output>,
+) -> WorkflowNodeCall<W, Rebuild<G, F>>
+where
+    W: Workflow,
+    G: Fn() -> D,
+    F: Fn(D) -> W::Inputs,
+{
+    WorkflowNodeCall {
+        inputs: build(values),
+        again: Rebuild {
+            values: again,
+            build,
+        },
+        share,
     }
 }
 
-impl<W> NodeCall for WorkflowNodeCall<W>
+impl<W, R> NodeCall for WorkflowNodeCall<W, R>
 where
     W: Workflow,
-    W::Inputs: Clone,
-    W::Output: Clone + Sync,
+    R: Remake<W::Inputs>,
 {
     type Output = W::Output;
 
-    /// Runs the sub-workflow up to `retries + 1` times, each run bounded by `timeout`.
+    /// Runs the sub-workflow up to `retries + 1` times, each run bounded by `timeout`; the
+    /// first run takes the node's inputs, each later one inputs made again.
     ///
     /// This loop is not the engine's attempt machinery on purpose: a sub-workflow holds no slot
     /// of the runtime-wide cap on elements in flight, since its own nodes need those slots.
@@ -211,20 +419,23 @@ where
         ctx: WorkflowCtx,
         node: &'static str,
         overrides: Overrides,
-    ) -> BoxFuture<'static, Result<W::Output, WorkflowError>> {
+    ) -> BoxFuture<'static, Result<Copyable<W::Output>, WorkflowError>> {
+        let (share, again) = (self.share, self.again);
+        let mut first = Some(self.inputs);
         async move {
             let retries = overrides.retries.unwrap_or(W::METADATA.retries);
             let mut attempt = 0u32;
             loop {
                 attempt += 1;
-                let run = W::run_in(ctx.child(W::NAME), self.inputs.clone());
+                let inputs = first.take().unwrap_or_else(|| again.remake());
+                let run = W::run_in(ctx.child(W::NAME), inputs);
                 let failure = match overrides.timeout {
                     None => match run.await {
-                        Ok(output) => return Ok(output),
+                        Ok(output) => return Ok(Copyable::new(output, share)),
                         Err(e) => NodeFailure::Workflow(e),
                     },
                     Some(limit) => match tokio::time::timeout(limit, run).await {
-                        Ok(Ok(output)) => return Ok(output),
+                        Ok(Ok(output)) => return Ok(Copyable::new(output, share)),
                         Ok(Err(e)) => NodeFailure::Workflow(e),
                         Err(_) => NodeFailure::Task(ElementFailure {
                             index: 0,
@@ -251,46 +462,51 @@ pub trait CallTuple<In>: Send + Sync + 'static {
     fn call_tuple(&self, inputs: In) -> BoxFuture<'_, Result<Self::Output, MapError>>;
 }
 
-/// A map node.
+/// A map node, whose output `O` is copied with its `share`.
 #[doc(hidden)]
-pub struct MapNodeCall<Mt, In> {
+pub struct MapNodeCall<Mt, In, O> {
     map: Mt,
     inputs: In,
+    share: Share<O>,
 }
 
-impl<Mt, In> MapNodeCall<Mt, In> {
-    pub fn new(map: Mt, inputs: In) -> Self {
-        MapNodeCall { map, inputs }
+impl<Mt, In, O> MapNodeCall<Mt, In, O> {
+    /// A call of `map` with `inputs`, whose output is copied with `share`.
+    pub fn new(map: Mt, inputs: In, share: Share<O>) -> Self {
+        MapNodeCall { map, inputs, share }
     }
 }
 
-impl<T, M, B, K, In> NodeCall for MapNodeCall<MapTask<T, M, B, K>, In>
+impl<T, M, B, K, In, O> NodeCall for MapNodeCall<MapTask<T, M, B, K>, In, O>
 where
     T: Task,
     M: Send + 'static,
     B: Send + Sync + 'static,
     K: Tolerance,
     In: Send + 'static,
-    MapTask<T, M, B, K>: CallTuple<In>,
-    <MapTask<T, M, B, K> as CallTuple<In>>::Output: Clone + Send + Sync + 'static,
+    O: Send + 'static,
+    MapTask<T, M, B, K>: CallTuple<In, Output = O>,
 {
-    type Output = <MapTask<T, M, B, K> as CallTuple<In>>::Output;
+    type Output = O;
 
     fn run(
         self,
         ctx: WorkflowCtx,
         node: &'static str,
         overrides: Overrides,
-    ) -> BoxFuture<'static, Result<Self::Output, WorkflowError>> {
+    ) -> BoxFuture<'static, Result<Copyable<O>, WorkflowError>> {
         let map = self
             .map
             .for_node(ctx.runtime.clone(), ctx.options.clone(), &overrides);
-        let inputs = self.inputs;
+        let (inputs, share) = (self.inputs, self.share);
         async move {
-            map.call_tuple(inputs).await.map_err(|e| {
-                let entity = map.name().to_owned();
-                ctx.fail(node, &entity, NodeFailure::Map(e))
-            })
+            map.call_tuple(inputs)
+                .await
+                .map(|output| Copyable::new(output, share))
+                .map_err(|e| {
+                    let entity = map.name().to_owned();
+                    ctx.fail(node, &entity, NodeFailure::Map(e))
+                })
         }
         .boxed()
     }

@@ -3,8 +3,11 @@
 //! Input: `krate = { path of maptask }, params = ["a", "b"], kind = task | workflow,
 //! path = { path }`, then one of
 //! * `args = { … }` and optionally `call = { a = x, … }`: a `map_task!`;
-//! * `inputs = { x, y }` or `inputs = { a = x, b = y }`: the inputs of a task or sub-workflow
-//!   call in a `#[workflow]`, type-checked one by one and ordered as declared;
+//! * `inputs = { x, y }` or `inputs = { a = x, b = y }`, then `values = { (v, w,) }` and
+//!   `again = { closure }`: the inputs of a task or sub-workflow call in a `#[workflow]`,
+//!   type-checked one by one and ordered as declared, made from the values the call uses (`v`
+//!   and `w`, a tuple pattern and expression at once), and made again from `again()`, a tuple
+//!   of fresh copies of those values, for a retry;
 //! * `graph_node = { id, is_map, requests, limits }`: the callee's node in a workflow's graph;
 //! * `flyte_node = { id = "…", overrides = { … }, inputs = { … } }` and `flyte_map = { id = "…",
 //!   overrides = { … }, args = { … }, call = { … } }`: the callee's node in a workflow's Flyte
@@ -34,14 +37,15 @@ enum Mode {
         args: MapArgs,
         call: Option<CallArgs>,
     },
-    Inputs(CallArgs),
+    Inputs {
+        call: CallArgs,
+        values: TokenStream,
+        again: TokenStream,
+    },
     /// A workflow graph's node for this callee: `id, is_map, requests, limits`.
     GraphNode(TokenStream),
     /// A node of a workflow's Flyte definition that calls this task or workflow.
-    FlyteNode {
-        head: FlyteHead,
-        inputs: CallArgs,
-    },
+    FlyteNode { head: FlyteHead, inputs: CallArgs },
     /// A node of a workflow's Flyte definition that maps this task.
     FlyteMap {
         head: FlyteHead,
@@ -104,7 +108,21 @@ impl Parse for Input {
         let mode_ident: Ident = input.fork().parse()?;
         let mode = if mode_ident == "inputs" {
             keyword(input, "inputs")?;
-            Mode::Inputs(braced_call_args(input)?)
+            let call = braced_call_args(input)?;
+            input.parse::<Token![,]>()?;
+            keyword(input, "values")?;
+            let values;
+            syn::braced!(values in input);
+            let values = values.parse()?;
+            input.parse::<Token![,]>()?;
+            keyword(input, "again")?;
+            let again;
+            syn::braced!(again in input);
+            Mode::Inputs {
+                call,
+                values,
+                again: again.parse()?,
+            }
         } else if mode_ident == "flyte_node" || mode_ident == "flyte_map" {
             keyword(input, &mode_ident.to_string())?;
             let content;
@@ -200,7 +218,11 @@ pub fn expand(input: TokenStream) -> TokenStream {
             args,
             call.as_ref(),
         ),
-        Mode::Inputs(call) => expand_inputs(&input, call),
+        Mode::Inputs {
+            call,
+            values,
+            again,
+        } => expand_inputs(&input, call, values, again),
         Mode::GraphNode(args) => {
             let (krate, path) = (&input.krate, &input.path);
             Ok(quote!(#krate::__private::graph_node::<#path>(#args)))
@@ -212,8 +234,15 @@ pub fn expand(input: TokenStream) -> TokenStream {
 }
 
 /// A node call: the inputs tuple, each value checked against its parameter's type at its own
-/// span, wrapped in the node type of a task or a workflow.
-fn expand_inputs(input: &Input, call: &CallArgs) -> syn::Result<TokenStream> {
+/// span, wrapped in the node type of a task or a workflow. The inputs are made by a closure of
+/// the values the call uses, so that a retry makes them again from fresh copies of those values
+/// rather than by cloning them: the inputs need no `Clone` of their own.
+fn expand_inputs(
+    input: &Input,
+    call: &CallArgs,
+    values: &TokenStream,
+    again: &TokenStream,
+) -> syn::Result<TokenStream> {
     let path = &input.path;
     let ordered = call.order(path, &input.params, "argument")?;
     let krate = &input.krate;
@@ -232,17 +261,26 @@ fn expand_inputs(input: &Input, call: &CallArgs) -> syn::Result<TokenStream> {
             }
         });
     let node = match input.kind {
-        Kind::Task => quote!(#private::TaskNodeCall::<#path>::new),
-        Kind::Workflow => quote!(#private::WorkflowNodeCall::<#path>::new),
+        Kind::Task => quote!(#private::task_node::<#path, _, _, _>),
+        Kind::Workflow => quote!(#private::workflow_node::<#path, _, _, _>),
     };
-    let shared = quote_spanned! {path.span()=>
-        #private::node_output::<<#path as #private::Task>::Output>();
+    // At the callee's path, so that an output that cannot be shared is reported at the call,
+    // once: the rest of the workflow takes the function that copies it from here.
+    let share = quote_spanned! {path.span()=>
+        #private::node_output::<<#path as #private::Task>::Output>()
     };
     Ok(quote! {
         {
-            #shared
-            #(#lets)*
-            #node((#(#locals,)*))
+            let __maptask_share = #share;
+            #node(
+                #values,
+                #again,
+                move |#values| {
+                    #(#lets)*
+                    (#(#locals,)*)
+                },
+                __maptask_share,
+            )
         }
     })
 }

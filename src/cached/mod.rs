@@ -165,21 +165,21 @@ impl BoundValues for () {
 
 /// Runs a `#[workflow]` task node: through the cache when its task is cached (feature `cache`),
 /// else as a plain task call.
-pub(crate) async fn run_task_node<T>(
+pub(crate) async fn run_task_node<T, R>(
     runtime: &maptask_runtime::Runtime,
     node: &str,
     retries: u32,
     timeout: Option<std::time::Duration>,
-    inputs: T::Inputs,
+    inputs: crate::workflow::NodeInputs<T::Inputs, R>,
     options: maptask_runtime::RunOptions,
 ) -> Result<T::Output, maptask_core::ElementFailure>
 where
     T: maptask_core::Task,
-    T::Inputs: Clone,
+    R: crate::workflow::Remake<T::Inputs>,
 {
     #[cfg(feature = "cache")]
     {
-        node::run::<T>(runtime, node, retries, timeout, inputs, options).await
+        node::run::<T, R>(runtime, node, retries, timeout, inputs, options).await
     }
     #[cfg(not(feature = "cache"))]
     {
@@ -190,7 +190,7 @@ where
                 retries,
                 timeout,
                 inputs,
-                maptask_runtime::TaskWork::<T>::new(),
+                crate::workflow::NodeWork::<T>::new(),
                 options,
             )
             .await

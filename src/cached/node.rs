@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use maptask_cache::{codec, key, CacheKey, Digest, Input, Store};
 use maptask_core::{CodecError, ElementFailure, Task};
-use maptask_runtime::{Counts, MapEvent, RunOptions, Runtime, TaskWork};
+use maptask_runtime::{Counts, MapEvent, RunOptions, Runtime};
 
 use super::CacheChoice;
+use crate::workflow::{NodeInputs, NodeWork, Remake};
 
 /// The key of a node's inputs, or why there is none.
 fn digest<T: Task>(
@@ -109,17 +110,17 @@ pub fn put_output<T: Task>(
 }
 
 /// Runs task node `node` with the cache of the process's default store.
-pub(crate) async fn run<T>(
+pub(crate) async fn run<T, R>(
     runtime: &Runtime,
     node: &str,
     retries: u32,
     timeout: Option<Duration>,
-    inputs: T::Inputs,
+    inputs: NodeInputs<T::Inputs, R>,
     options: RunOptions,
 ) -> Result<T::Output, ElementFailure>
 where
     T: Task,
-    T::Inputs: Clone,
+    R: Remake<T::Inputs>,
 {
     let cached = super::codec_of::<T>().is_some();
     let store = if cached {
@@ -127,7 +128,7 @@ where
     } else {
         None
     };
-    let key = match store.as_ref().map(|_| task_key::<T>(&inputs)) {
+    let key = match store.as_ref().map(|_| task_key::<T>(&inputs.value)) {
         Some(Ok(Some(key))) => Some(key),
         Some(Err(error)) => {
             tracing::warn!("maptask cache: node `{node}` runs without the cache: {error}");
@@ -142,7 +143,7 @@ where
                 retries,
                 timeout,
                 inputs,
-                TaskWork::<T>::new(),
+                NodeWork::<T>::new(),
                 options,
             )
             .await;
@@ -169,7 +170,7 @@ where
             retries,
             timeout,
             inputs,
-            TaskWork::<T>::new(),
+            NodeWork::<T>::new(),
             options,
         )
         .await?;

@@ -275,6 +275,39 @@ async fn with_overrides_sets_retries_of_a_node() {
     assert_eq!(overridden_retries::run("override".into()).await.unwrap(), 3);
 }
 
+static RETRIED_CONSTANT_EVALUATIONS: AtomicUsize = AtomicUsize::new(0);
+
+fn counted_suffix() -> String {
+    RETRIED_CONSTANT_EVALUATIONS.fetch_add(1, Ordering::SeqCst);
+    "!".to_owned()
+}
+
+/// Empties its list on every attempt and fails on the first two (per key): a retry handed the
+/// list of a failed attempt would see it empty.
+#[task(retries = 2)]
+fn drains_then_fails(xs: Vec<i64>, key: String, suffix: String) -> Result<String, TaskError> {
+    let mut xs = xs;
+    let total: i64 = xs.drain(..).sum();
+    let key: &'static str = Box::leak(key.into_boxed_str());
+    let n = attempt(key);
+    if n < 3 {
+        return Err(TaskError::msg(format!("attempt {n} failed")));
+    }
+    Ok(format!("{total}{suffix}"))
+}
+
+#[workflow]
+fn retried_with_values(n: i64) -> String {
+    let xs = numbers(n);
+    drains_then_fails(xs, "drained".to_owned(), { counted_suffix() })
+}
+
+#[tokio::test]
+async fn a_retry_gets_fresh_copies_of_values_and_constants_evaluated_once() {
+    assert_eq!(retried_with_values::run(4).await.unwrap(), "10!");
+    assert_eq!(RETRIED_CONSTANT_EVALUATIONS.load(Ordering::SeqCst), 1);
+}
+
 #[workflow]
 fn overridden_timeout(ms: u64) -> u64 {
     nap(ms).with_overrides(timeout = "50ms", name = "short-nap")

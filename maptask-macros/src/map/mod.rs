@@ -107,15 +107,18 @@ pub fn expand_map(
                 let #local: ::std::vec::Vec<<#path as #private::TaskParam<#i>>::Type> = #value;
             }
         });
-    // Each element's output ends up in the node's shared output.
-    let shared = quote::quote_spanned! {syn::spanned::Spanned::span(path)=>
-        #private::node_output::<<#path as #private::Task>::Output>();
+    // Each element's output ends up in the node's shared output, which is copied for each
+    // node that uses it: checked at the task's path, once (see `node_output`).
+    let map_local = quote::format_ident!("__maptask_map");
+    let share = quote::quote_spanned! {syn::spanned::Spanned::span(path)=>
+        #private::map_output::<<#path as #private::Task>::Output, _, _, _, _>(&#map_local)
     };
     Ok(quote! {
         {
-            #shared
             #(#lets)*
-            #private::MapNodeCall::new(#map, (#(#locals,)*))
+            let #map_local = #map;
+            let __maptask_share = #share;
+            #private::MapNodeCall::new(#map_local, (#(#locals,)*), __maptask_share)
         }
     })
 }

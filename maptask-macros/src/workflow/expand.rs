@@ -2,8 +2,10 @@
 //! `Workflow` implementation that runs the graph, and `run`, `run_on` and `graph`.
 
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
+use syn::Expr;
 
 use super::graph::{Body, Call, Node, Producer};
 use super::parse::WorkflowFn;
@@ -195,11 +197,16 @@ fn run_graph(wf: &WorkflowFn<'_>, body: &Body, krate: &TokenStream) -> TokenStre
             Producer::Projection { of, index } => {
                 let of = &body.values[*of].local;
                 let index = syn::Index::from(*index);
+                // An element that cannot be shared is reported at its name.
+                let share = quote_spanned!(value.name.span()=> #private::node_output());
                 quote! {{
                     let __maptask_whole = ::core::clone::Clone::clone(&#of);
                     #private::node_value(async move {
                         let __maptask_tuple = __maptask_whole.await?;
-                        ::core::result::Result::Ok(__maptask_tuple.#index)
+                        ::core::result::Result::Ok(#private::Copyable::new(
+                            __maptask_tuple.#index,
+                            #share,
+                        ))
                     })
                 }}
             }
@@ -257,13 +264,49 @@ fn node(body: &Body, node: &Node, krate: &TokenStream) -> TokenStream {
         .collect();
     let dep_locals = node.deps.iter().map(|v| &body.values[*v].local);
     let dep_names = node.deps.iter().map(|v| &body.values[*v].name);
+    // A task or sub-workflow call keeps the values it uses, to make its inputs again for a
+    // retry (see `Rebuild`): fresh copies of the workflow values, and copies of its constants,
+    // each evaluated once, when the node starts, as before; a map clones its inputs.
+    let rebuilds = matches!(node.call, Call::Entity { .. });
+    let mut constants = Vec::new();
     let call = match &node.call {
         Call::Entity { path, args, span } => {
             let signature = signature_macro(path);
+            let names: Vec<&syn::Ident> = node.deps.iter().map(|v| &body.values[*v].name).collect();
+            let args: Vec<Expr> = args
+                .iter()
+                .map(|arg| match arg {
+                    Expr::Assign(assign) => {
+                        let mut assign = assign.clone();
+                        *assign.right = take_constants(&assign.right, &names, &mut constants);
+                        Expr::Assign(assign)
+                    }
+                    other => take_constants(other, &names, &mut constants),
+                })
+                .collect();
             let inputs = braced(quote!(#(#args),*), *span);
-            quote! {
-                #signature! { krate = { #krate }, path = { #path }, inputs = #inputs }
-            }
+            let constant_names: Vec<&syn::Ident> = constants.iter().map(|(n, _)| n).collect();
+            // The closure keeps a copy of each constant; the first inputs take the constant.
+            let copies: Vec<TokenStream> = constant_names
+                .iter()
+                .map(|name| quote_spanned!(name.span()=> ::core::clone::Clone::clone(&#name)))
+                .collect();
+            quote! {{
+                let __maptask_again = {
+                    #(let #constant_names = #copies;)*
+                    move || (
+                        #(#private::Value::now(&#tmps),)*
+                        #(#copies,)*
+                    )
+                };
+                #signature! {
+                    krate = { #krate },
+                    path = { #path },
+                    inputs = #inputs,
+                    values = { (#(#names,)* #(#constant_names,)*) },
+                    again = { __maptask_again }
+                }
+            }}
         }
         Call::Map {
             path,
@@ -287,18 +330,76 @@ fn node(body: &Body, node: &Node, krate: &TokenStream) -> TokenStream {
         Call::Entity { path, .. } | Call::Map { path, .. } => path,
     };
     let run = quote_spanned!(callee.span()=> #private::NodeCall::run);
+    let (constant_names, constant_exprs): (Vec<_>, Vec<_>) = constants.into_iter().unzip();
+    let waits = tmps.iter().map(|tmp| {
+        if rebuilds {
+            quote!(::core::clone::Clone::clone(&#tmp).await?)
+        } else {
+            quote!(#tmp.await?)
+        }
+    });
     quote! {{
         #(let #tmps = ::core::clone::Clone::clone(&#dep_locals);)*
         let __maptask_ctx = ::core::clone::Clone::clone(&__maptask_ctx);
         #private::node_value(async move {
             #(
                 #[allow(unused_variables)]
-                let #dep_names = #tmps.await?;
+                let #dep_names = #waits;
             )*
+            #(
+                #[allow(unused_braces)]
+                let #constant_names = #constant_exprs;
+            )*
+            #[allow(unused_variables)]
             let __maptask_call = #call;
             #run(__maptask_call, __maptask_ctx, #id, #overrides).await
         })
     }}
+}
+
+/// Replaces each constant of a call's argument `expr` by a name, pushed with the constant onto
+/// `constants`; keeps the workflow values (`values`), and tuples of either, as they are. A
+/// retry then copies a constant, evaluated once, rather than evaluating it again. The name
+/// carries the constant's span, so that a type error about it points at the constant.
+fn take_constants(
+    expr: &Expr,
+    values: &[&syn::Ident],
+    constants: &mut Vec<(syn::Ident, Expr)>,
+) -> Expr {
+    let is_value = |ident: &proc_macro2::Ident| values.contains(&ident);
+    match expr {
+        Expr::Tuple(tuple) => {
+            let mut tuple = tuple.clone();
+            for elem in tuple.elems.iter_mut() {
+                *elem = take_constants(elem, values, constants);
+            }
+            Expr::Tuple(tuple)
+        }
+        Expr::Paren(paren) => {
+            let mut paren = paren.clone();
+            *paren.expr = take_constants(&paren.expr, values, constants);
+            Expr::Paren(paren)
+        }
+        Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some_and(is_value) => {
+            expr.clone()
+        }
+        // What uses a workflow value and is none of the above is an error the graph reports.
+        _ if mentions(expr.to_token_stream(), &is_value) => expr.clone(),
+        _ => {
+            let name = format_ident!("__maptask_const{}", constants.len(), span = expr.span());
+            constants.push((name.clone(), expr.clone()));
+            syn::parse_quote!(#name)
+        }
+    }
+}
+
+/// Whether `tokens` name an identifier for which `is_value` holds.
+fn mentions(tokens: TokenStream, is_value: &dyn Fn(&proc_macro2::Ident) -> bool) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => is_value(&ident),
+        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), is_value),
+        _ => false,
+    })
 }
 
 /// `Workflow::graph`: the nodes and edges known at compile time, the entity names and resources
