@@ -21,7 +21,8 @@
 //!    process, against the 16 bytes of the input and output values;
 //! 5. n = 10^5, 10% of the elements fail once then succeed (retries = 1): ns per element,
 //!    against scenario 1 at the same n, measured in the same rounds, and against the same
-//!    failing task by hand (a sequential loop retrying inline and keeping the errors);
+//!    failing task by hand (a sequential loop, and rayon, retrying inline and keeping the
+//!    errors);
 //! 6. a `#[workflow]` chaining ten quick sync nodes: time per node, against the same chain by
 //!    hand with one `spawn_blocking` per node, and against the plain calls.
 //!
@@ -939,6 +940,39 @@ async fn scenario5(n: usize, rounds_n: usize) -> Value {
                 .await
                 .expect("ok"))),
             2 => Box::pin(timed_batch!(n, 1, |xs| plain.call(xs).await.expect("ok"))),
+            // Floor: the same task by hand with rayon, each element retried inline where it
+            // runs, the errors kept with their indices (as a report does).
+            4 => Box::pin(async move {
+                use rayon::prelude::*;
+                let xs = inputs(n);
+                reset_seen(n);
+                let start = Instant::now();
+                let out: Vec<(i64, Option<TaskError>)> = xs
+                    .par_iter()
+                    .map(|&x| match flaky(x) {
+                        Ok(y) => (y, None),
+                        Err(error) => (flaky(x).expect("the retry succeeds"), Some(error)),
+                    })
+                    .collect();
+                let (out, errors): (Vec<i64>, Vec<(usize, TaskError)>) = {
+                    let mut errors = Vec::new();
+                    let out = out
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (y, error))| {
+                            if let Some(error) = error {
+                                errors.push((i, error));
+                            }
+                            y
+                        })
+                        .collect();
+                    (out, errors)
+                };
+                let elapsed = start.elapsed();
+                check_identity(&out, n);
+                assert_eq!(errors.len(), n.div_ceil(10));
+                elapsed
+            }),
             // Floor: the same task by hand, a sequential loop that retries inline and keeps
             // each failed attempt's error with its index (as a report does).
             _ => Box::pin(async move {
@@ -964,13 +998,20 @@ async fn scenario5(n: usize, rounds_n: usize) -> Value {
             }),
         }
     };
-    let names = ["flaky", "noop_retries1", "noop", "flaky_by_hand"];
+    let names = [
+        "flaky",
+        "noop_retries1",
+        "noop",
+        "flaky_by_hand",
+        "flaky_by_hand_rayon",
+    ];
     let t = rounds_timed(&names, &run, rounds_n).await;
-    let [flaky_ns, retry_ns, noop_ns, hand_ns] = [
+    let [flaky_ns, retry_ns, noop_ns, hand_ns, rayon_ns] = [
         ns_per(t[0].median, n),
         ns_per(t[1].median, n),
         ns_per(t[2].median, n),
         ns_per(t[3].median, n),
+        ns_per(t[4].median, n),
     ];
     println!("| variant | ns per element | ratio to scenario 1 (same n, unbounded) |");
     println!("|---|---:|---:|");
@@ -993,11 +1034,18 @@ async fn scenario5(n: usize, rounds_n: usize) -> Value {
         hand_ns / noop_ns
     );
     println!(
-        "\nmap_task! with 10% failing / the same by hand: {:.2}x",
-        flaky_ns / hand_ns
+        "| floor: the same 10% by hand with rayon (inline retry, errors kept) | {rayon_ns:.1} ({}) | {:.2}x |",
+        t[4].spread(),
+        rayon_ns / noop_ns
+    );
+    println!(
+        "\nmap_task! with 10% failing / the same by hand: {:.2}x (sequential), {:.2}x (rayon)",
+        flaky_ns / hand_ns,
+        flaky_ns / rayon_ns
     );
     json!({
         "flaky_by_hand_ns": hand_ns, "ratio_to_by_hand": flaky_ns / hand_ns,
+        "flaky_by_hand_rayon_ns": rayon_ns, "ratio_to_by_hand_rayon": flaky_ns / rayon_ns,
         "n": n, "failing_fraction": 0.1,
         "flaky_ns": flaky_ns, "noop_retries1_ns": retry_ns, "scenario1_ns": noop_ns,
         "ratio_to_scenario1": flaky_ns / noop_ns,
