@@ -39,6 +39,36 @@ pub trait BoundValue: Clone + Send + Sync + 'static {}
 
 impl<T: Clone + Send + Sync + 'static> BoundValue for T {}
 
+/// An element of a mapped input: cloned for each attempt that another may follow, and moved to
+/// the thread that runs it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}`, the element type of a mapped input, is not `Clone`",
+    label = "this task's parameter of type `{Self}` is mapped",
+    note = "an element is cloned for each attempt that a retry may follow (`Send` too, since elements run on several threads): derive `Clone` for `{Self}`, or map over `std::sync::Arc<{Self}>`"
+)]
+pub trait MappedElement: Clone + Send + 'static {}
+
+impl<T: Clone + Send + 'static> MappedElement for T {}
+
+/// A mapped parameter's type, checked at the task's path in `map_task!` by calling
+/// [`Element::mapped`] there: the method's name is the one token of the check that carries the
+/// user's span, so the error points at the task.
+pub struct Element<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> Element<T> {
+    /// The check of type `T`.
+    pub fn of() -> Self {
+        Element(std::marker::PhantomData)
+    }
+
+    /// Checks that `T` can be the element type of a mapped input.
+    pub fn mapped(self)
+    where
+        T: MappedElement,
+    {
+    }
+}
+
 /// The output of a workflow node (a task's, or a mapped task's element): shared by every node
 /// that uses it, so cloned.
 #[diagnostic::on_unimplemented(

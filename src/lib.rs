@@ -88,8 +88,10 @@
 //!
 //! Values are cloned where they are shared: a value bound in `map_task!` is cloned for each
 //! element, and a workflow node's output is cloned for each node that uses it, so both must be
-//! `Clone` (wrap a large value in an `Arc`). Nodes run on several threads, so outputs are also
-//! `Send + Sync`.
+//! `Clone` (wrap a large value in an `Arc`); a type that is not is reported once, at the call
+//! that makes the value. A retried node makes its inputs again from fresh copies of the values
+//! it uses, and of its constants (each still evaluated once). Nodes run on several threads, so
+//! outputs are also `Send + Sync`.
 //!
 //! # Running
 //!

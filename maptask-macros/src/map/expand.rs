@@ -17,12 +17,18 @@ pub fn expand(krate: &TokenStream, path: &syn::Path, plan: &Plan) -> TokenStream
     let mut bound_lets = Vec::new();
     let mut bound_locals = Vec::new();
     let mut assemble = Vec::new();
+    let mut element_checks = Vec::new();
 
     for (i, param) in plan.params.iter().enumerate() {
         let ty = quote!(<#path as #private::TaskParam<#i>>::Type);
         let name = param.name.to_string();
         match &param.feed {
             Feed::Mapped => {
+                // A mapped parameter has no token of its own: its type is checked at the task.
+                let mapped = format_ident!("mapped", span = path.span());
+                element_checks.push(quote! {
+                    #private::Element::<#ty>::of().#mapped();
+                });
                 let j = syn::Index::from(mapped_types.len());
                 assemble.push(quote!(__maptask_m.#j));
                 mapped_types.push(ty);
@@ -50,6 +56,7 @@ pub fn expand(krate: &TokenStream, path: &syn::Path, plan: &Plan) -> TokenStream
 
     quote! {
         {
+            #(#element_checks)*
             #(#bound_lets)*
             #private::MapTask::<#path, (#(#mapped_types,)*), (#(#bound_types,)*), #tolerance>::__new(
                 #parts,

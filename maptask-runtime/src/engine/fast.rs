@@ -17,7 +17,8 @@
 //! read per few thousand elements. The caller of a map of work known to be quick (see `inline`)
 //! runs chunks itself for up to 100 µs before it wakes the pool, and a small map, which its
 //! first chunk holds whole, runs entirely on it ([`solo`]): no pool, no shared state, and no
-//! lock when every element succeeds at once.
+//! lock when every element succeeds at once. Nobody else can stop such a map, so its loop
+//! looks at the map only after a failure (`ElementOps::run_alone`).
 //!
 //! The first failure that leaves too few possible successes stops the map at once: no element
 //! starts afterwards (each thread checks before every element), and the map's future returns
