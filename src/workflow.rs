@@ -255,18 +255,37 @@ where
     }
 }
 
-/// A task node's inputs as the engine takes them: cloning them makes them again (see
-/// [`Rebuild`]), so the engine's attempts need no `Clone` of the inputs themselves.
-pub(crate) struct NodeInputs<I, R> {
-    pub(crate) value: I,
-    again: R,
+/// A [`Remake`] behind a pointer, so that what runs a node's inputs (the engine, the cache) is
+/// compiled once per task, not once per node: each node's [`Rebuild`] has a type of its own.
+pub(crate) trait RemakeBoxed<I>: Send {
+    /// Inputs made again.
+    fn remake(&self) -> I;
+    /// A copy of this, boxed.
+    fn boxed_clone(&self) -> Box<dyn RemakeBoxed<I>>;
 }
 
-impl<I, R: Remake<I>> Clone for NodeInputs<I, R> {
+impl<I, R: Remake<I>> RemakeBoxed<I> for R {
+    fn remake(&self) -> I {
+        Remake::remake(self)
+    }
+
+    fn boxed_clone(&self) -> Box<dyn RemakeBoxed<I>> {
+        Box::new(self.clone())
+    }
+}
+
+/// A task node's inputs as the engine takes them: cloning them makes them again (see
+/// [`Rebuild`]), so the engine's attempts need no `Clone` of the inputs themselves.
+pub(crate) struct NodeInputs<I> {
+    pub(crate) value: I,
+    again: Box<dyn RemakeBoxed<I>>,
+}
+
+impl<I> Clone for NodeInputs<I> {
     fn clone(&self) -> Self {
         NodeInputs {
             value: self.again.remake(),
-            again: self.again.clone(),
+            again: self.again.boxed_clone(),
         }
     }
 }
@@ -280,9 +299,7 @@ impl<T> NodeWork<T> {
     }
 }
 
-impl<T: Task, R: Remake<T::Inputs>> maptask_runtime::Work<NodeInputs<T::Inputs, R>>
-    for NodeWork<T>
-{
+impl<T: Task> maptask_runtime::Work<NodeInputs<T::Inputs>> for NodeWork<T> {
     type Output = T::Output;
 
     fn execution(&self) -> Execution {
@@ -291,12 +308,12 @@ impl<T: Task, R: Remake<T::Inputs>> maptask_runtime::Work<NodeInputs<T::Inputs, 
 
     fn call(
         &self,
-        input: NodeInputs<T::Inputs, R>,
+        input: NodeInputs<T::Inputs>,
     ) -> impl Future<Output = Result<T::Output, TaskError>> + Send + 'static {
         T::call(input.value)
     }
 
-    fn call_blocking(&self, input: NodeInputs<T::Inputs, R>) -> Result<T::Output, TaskError> {
+    fn call_blocking(&self, input: NodeInputs<T::Inputs>) -> Result<T::Output, TaskError> {
         T::call_blocking(input.value)
     }
 }
@@ -349,13 +366,13 @@ where
         let share = self.share;
         let inputs = NodeInputs {
             value: self.inputs,
-            again: self.again,
+            again: Box::new(self.again) as Box<dyn RemakeBoxed<T::Inputs>>,
         };
         async move {
             let retries = overrides.retries.unwrap_or(T::METADATA.retries);
             let timeout = overrides.timeout.or(T::METADATA.timeout);
             // Through the cache when `T` is cached (`crate::cached`), else a plain call.
-            crate::cached::run_task_node::<T, R>(
+            crate::cached::run_task_node::<T>(
                 &ctx.runtime,
                 node,
                 retries,

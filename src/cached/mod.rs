@@ -165,21 +165,20 @@ impl BoundValues for () {
 
 /// Runs a `#[workflow]` task node: through the cache when its task is cached (feature `cache`),
 /// else as a plain task call.
-pub(crate) async fn run_task_node<T, R>(
+pub(crate) async fn run_task_node<T>(
     runtime: &maptask_runtime::Runtime,
     node: &str,
     retries: u32,
     timeout: Option<std::time::Duration>,
-    inputs: crate::workflow::NodeInputs<T::Inputs, R>,
+    inputs: crate::workflow::NodeInputs<T::Inputs>,
     options: maptask_runtime::RunOptions,
 ) -> Result<T::Output, maptask_core::ElementFailure>
 where
     T: maptask_core::Task,
-    R: crate::workflow::Remake<T::Inputs>,
 {
     #[cfg(feature = "cache")]
     {
-        node::run::<T, R>(runtime, node, retries, timeout, inputs, options).await
+        node::run::<T>(runtime, node, retries, timeout, inputs, options).await
     }
     #[cfg(not(feature = "cache"))]
     {

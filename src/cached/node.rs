@@ -9,7 +9,7 @@ use maptask_core::{CodecError, ElementFailure, Task};
 use maptask_runtime::{Counts, MapEvent, RunOptions, Runtime};
 
 use super::CacheChoice;
-use crate::workflow::{NodeInputs, NodeWork, Remake};
+use crate::workflow::{NodeInputs, NodeWork};
 
 /// The key of a node's inputs, or why there is none.
 fn digest<T: Task>(
@@ -110,17 +110,16 @@ pub fn put_output<T: Task>(
 }
 
 /// Runs task node `node` with the cache of the process's default store.
-pub(crate) async fn run<T, R>(
+pub(crate) async fn run<T>(
     runtime: &Runtime,
     node: &str,
     retries: u32,
     timeout: Option<Duration>,
-    inputs: NodeInputs<T::Inputs, R>,
+    inputs: NodeInputs<T::Inputs>,
     options: RunOptions,
 ) -> Result<T::Output, ElementFailure>
 where
     T: Task,
-    R: Remake<T::Inputs>,
 {
     let cached = super::codec_of::<T>().is_some();
     let store = if cached {
