@@ -238,8 +238,8 @@ pub mod error_kind {
 /// Workflow execution: contexts, node calls, shared values.
 pub use crate::workflow::{
     call_as_task, completion, graph_node, join_nodes, node_value, ready_value, task_node,
-    workflow_node, CallTuple, Copyable, MapNodeCall, NodeCall, Overrides, Rebuild, Remake, Share,
-    TaskNodeCall, Value, Workflow, WorkflowCtx, WorkflowNodeCall,
+    workflow_node, CallTuple, Copyable, MapNodeCall, NodeCall, Overrides, Share, TaskNodeCall,
+    Value, Workflow, WorkflowCtx, WorkflowNodeCall,
 };
 
 /// The graph model that `#[workflow]` describes itself with.

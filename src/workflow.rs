@@ -151,7 +151,7 @@ impl<T> Clone for Value<T> {
 
 impl<T> Value<T> {
     /// A fresh copy of the value of a node that has completed with success, for another
-    /// attempt of a node that uses it (see [`Rebuild`]).
+    /// attempt of a node that uses it (a retry makes its inputs again from such copies).
     ///
     /// # Panics
     ///
@@ -231,18 +231,20 @@ pub trait NodeCall: Send + 'static {
 /// made them from the values the node uses (`build`), applied to fresh copies of those values
 /// (`values`). So a retry needs no `Clone` of the inputs, only copies of the values, which
 /// each value's producer has checked; a value that is not `Clone` is reported there, once.
-#[doc(hidden)]
 #[derive(Clone)]
-pub struct Rebuild<G, F> {
+struct Rebuild<G, F> {
     values: G,
     build: F,
 }
 
-/// Makes a node's inputs `I` again: implemented by [`Rebuild`].
-#[doc(hidden)]
-pub trait Remake<I>: Clone + Send + 'static {
+/// Makes a node's inputs `I` again (see [`Rebuild`]). Used behind a pointer, so that what runs
+/// a node (its call, the engine, the cache) is compiled once per task, not once per node: each
+/// node's `Rebuild` has a type of its own.
+pub(crate) trait Remake<I>: Send {
     /// Inputs made again, from fresh copies of the values they are made of.
     fn remake(&self) -> I;
+    /// A copy of this, boxed.
+    fn boxed_clone(&self) -> Box<dyn Remake<I>>;
 }
 
 impl<I, D, G, F> Remake<I> for Rebuild<G, F>
@@ -253,32 +255,31 @@ where
     fn remake(&self) -> I {
         (self.build)((self.values)())
     }
-}
 
-/// A [`Remake`] behind a pointer, so that what runs a node's inputs (the engine, the cache) is
-/// compiled once per task, not once per node: each node's [`Rebuild`] has a type of its own.
-pub(crate) trait RemakeBoxed<I>: Send {
-    /// Inputs made again.
-    fn remake(&self) -> I;
-    /// A copy of this, boxed.
-    fn boxed_clone(&self) -> Box<dyn RemakeBoxed<I>>;
-}
-
-impl<I, R: Remake<I>> RemakeBoxed<I> for R {
-    fn remake(&self) -> I {
-        Remake::remake(self)
-    }
-
-    fn boxed_clone(&self) -> Box<dyn RemakeBoxed<I>> {
+    fn boxed_clone(&self) -> Box<dyn Remake<I>> {
         Box::new(self.clone())
     }
+}
+
+/// A node's first inputs, `build(values)`, and how to make them again from `again()`.
+fn first_and_again<I, D, G, F>(values: D, again: G, build: F) -> (I, Box<dyn Remake<I>>)
+where
+    G: Fn() -> D + Clone + Send + 'static,
+    F: Fn(D) -> I + Clone + Send + 'static,
+{
+    let first = build(values);
+    let again = Rebuild {
+        values: again,
+        build,
+    };
+    (first, Box::new(again))
 }
 
 /// A task node's inputs as the engine takes them: cloning them makes them again (see
 /// [`Rebuild`]), so the engine's attempts need no `Clone` of the inputs themselves.
 pub(crate) struct NodeInputs<I> {
     pub(crate) value: I,
-    again: Box<dyn RemakeBoxed<I>>,
+    again: Box<dyn Remake<I>>,
 }
 
 impl<I> Clone for NodeInputs<I> {
@@ -320,9 +321,9 @@ impl<T: Task> maptask_runtime::Work<NodeInputs<T::Inputs>> for NodeWork<T> {
 
 /// A task node: one call through the engine's attempt machinery (retries, timeout, panics).
 #[doc(hidden)]
-pub struct TaskNodeCall<T: Task, R> {
+pub struct TaskNodeCall<T: Task> {
     inputs: T::Inputs,
-    again: R,
+    again: Box<dyn Remake<T::Inputs>>,
     share: Share<T::Output>,
 }
 
@@ -334,27 +335,21 @@ pub fn task_node<T, D, G, F>(
     again: G,
     build: F,
     share: Share<T::Output>,
-) -> TaskNodeCall<T, Rebuild<G, F>>
+) -> TaskNodeCall<T>
 where
     T: Task,
-    G: Fn() -> D,
-    F: Fn(D) -> T::Inputs,
+    G: Fn() -> D + Clone + Send + 'static,
+    F: Fn(D) -> T::Inputs + Clone + Send + 'static,
 {
+    let (inputs, again) = first_and_again(values, again, build);
     TaskNodeCall {
-        inputs: build(values),
-        again: Rebuild {
-            values: again,
-            build,
-        },
+        inputs,
+        again,
         share,
     }
 }
 
-impl<T, R> NodeCall for TaskNodeCall<T, R>
-where
-    T: Task,
-    R: Remake<T::Inputs>,
-{
+impl<T: Task> NodeCall for TaskNodeCall<T> {
     type Output = T::Output;
 
     fn run(
@@ -366,7 +361,7 @@ where
         let share = self.share;
         let inputs = NodeInputs {
             value: self.inputs,
-            again: Box::new(self.again) as Box<dyn RemakeBoxed<T::Inputs>>,
+            again: self.again,
         };
         async move {
             let retries = overrides.retries.unwrap_or(T::METADATA.retries);
@@ -390,9 +385,9 @@ where
 
 /// A sub-workflow node: runs the sub-workflow's graph on the same runtime.
 #[doc(hidden)]
-pub struct WorkflowNodeCall<W: Workflow, R> {
+pub struct WorkflowNodeCall<W: Workflow> {
     inputs: W::Inputs,
-    again: R,
+    again: Box<dyn Remake<W::Inputs>>,
     share: Share<W::Output>,
 }
 
@@ -403,27 +398,21 @@ pub fn workflow_node<W, D, G, F>(
     again: G,
     build: F,
     share: Share<W::Output>,
-) -> WorkflowNodeCall<W, Rebuild<G, F>>
+) -> WorkflowNodeCall<W>
 where
     W: Workflow,
-    G: Fn() -> D,
-    F: Fn(D) -> W::Inputs,
+    G: Fn() -> D + Clone + Send + 'static,
+    F: Fn(D) -> W::Inputs + Clone + Send + 'static,
 {
+    let (inputs, again) = first_and_again(values, again, build);
     WorkflowNodeCall {
-        inputs: build(values),
-        again: Rebuild {
-            values: again,
-            build,
-        },
+        inputs,
+        again,
         share,
     }
 }
 
-impl<W, R> NodeCall for WorkflowNodeCall<W, R>
-where
-    W: Workflow,
-    R: Remake<W::Inputs>,
-{
+impl<W: Workflow> NodeCall for WorkflowNodeCall<W> {
     type Output = W::Output;
 
     /// Runs the sub-workflow up to `retries + 1` times, each run bounded by `timeout`; the

@@ -184,11 +184,6 @@ pub(crate) fn add_error(grouped: &mut Vec<ElementErrors>, index: usize, error: T
 }
 
 impl ChunkEnd {
-    /// Keeps an error of element `index`, after its earlier ones.
-    fn keep_error(&mut self, index: usize, error: TaskError) {
-        add_error(&mut self.errors, index, error);
-    }
-
     /// Moves what was kept into the record, as a segment each: what an element did is
     /// reported even when the map stopped after it. At a chunk's end (`ended`), room is made
     /// for as many entries as this chunk had, since the next one likely fails as often;
@@ -340,7 +335,7 @@ impl Core {
             if self.is_closed() {
                 return false;
             }
-            local.keep_error(index, error);
+            add_error(&mut local.errors, index, error);
             return true;
         }
         let mut claims = lock(&self.claims);
@@ -350,7 +345,7 @@ impl Core {
         let record = &mut claims.record;
         // After this element's earlier attempts (and the elements before it in the chunk):
         // errors stay in attempt order, segments in index order.
-        local.keep_error(index, error);
+        add_error(&mut local.errors, index, error);
         local.exceptions.push(Exception {
             index,
             attempts: attempt,
